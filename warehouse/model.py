@@ -1,0 +1,140 @@
+"""The records the warehouse stores and hands back.
+
+These plain frozen dataclasses are the shared vocabulary of relnews: the crawler
+produces them from pages, the warehouse stores them, the recommender reads them.
+They know nothing of Scrapy, DuckDB or scikit-learn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: How precise a date is: an exact timestamp, or only its day / month / year.
+PRECISIONS = ("exact", "day", "month", "year")
+
+
+@dataclass(frozen=True)
+class DateValue:
+    """A date with where it came from and how precise it is.
+
+    ``source`` names what gave the date: ``"relative-age"`` (a displayed age such as
+    "il y a 8 années 4 mois", read against the fetch time), ``"selector"`` (the site
+    profile's date selector), ``"json-ld"``, ``"meta"``, ``"time"``, ``"url"``...
+    """
+
+    value: datetime
+    source: str
+    precision: str = "exact"
+
+    @property
+    def is_relative(self) -> bool:
+        """True when the date was derived from a displayed age, so it drifts with time."""
+        return self.source == "relative-age"
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """One item of a page's editorial "related news" block, in page order."""
+
+    target_url: str
+    anchor_text: str
+    position: int  # 1-based, in the order the editors show them
+    displayed_age: str | None = None  # e.g. "Actualité publiée il y a 8 années 4 mois"
+    target_published: DateValue | None = None  # what the displayed age says of the target
+    heading: str | None = None  # e.g. "Autres actualités sur le même thème"
+
+
+@dataclass(frozen=True)
+class Article:
+    """What one article page says, apart from its related block."""
+
+    url: str
+    title: str
+    lead: str = ""
+    body: str = ""
+    canonical_url: str | None = None
+    published: DateValue | None = None
+    modified: DateValue | None = None
+    rubrique: str | None = None
+    tags: tuple[str, ...] = ()
+    author: str | None = None
+    language: str | None = None
+    sources: tuple[str, ...] = ()
+    theme: str | None = None  # e.g. "Plus de 20 études sur la Fibromyalgie"
+    theme_url: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Title, lead and body: the only text a recommender may read."""
+        return "\n".join(part for part in (self.title, self.lead, self.body) if part)
+
+    def content_hash(self) -> str:
+        """A hash of what the article says.
+
+        A date derived from a displayed relative age is left out: it moves as time
+        passes even though the page did not change.
+        """
+        content = {
+            "title": self.title,
+            "lead": self.lead,
+            "body": self.body,
+            "canonical_url": self.canonical_url,
+            "published": _date_key(self.published),
+            "modified": _date_key(self.modified),
+            "rubrique": self.rubrique,
+            "tags": list(self.tags),
+            "author": self.author,
+            "language": self.language,
+            "sources": list(self.sources),
+            "theme": self.theme,
+            "theme_url": self.theme_url,
+        }
+        encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(encoded).hexdigest()
+
+
+def _date_key(date: DateValue | None) -> str | None:
+    if date is None or date.is_relative:
+        return None
+    return f"{date.value.isoformat()}|{date.source}|{date.precision}"
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One HTTP fetch (or failed attempt), whatever came of it."""
+
+    url: str
+    fetched_at: datetime
+    status: int | None = None  # None when no HTTP answer came (DNS, refused, timeout)
+    final_url: str | None = None  # after redirects
+    content_type: str | None = None
+    encoding: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body: bytes | None = None  # raw bytes as served, kept compressed by the warehouse
+    error: str | None = None
+
+    @property
+    def content_hash(self) -> str | None:
+        return hashlib.sha256(self.body).hexdigest() if self.body is not None else None
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """What the crawler hands the warehouse for one fetched URL."""
+
+    fetch: Fetch
+    article: Article | None = None
+    related_links: tuple[RelatedLink, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class EditorialLink:
+    """A related link as the recommender sees it: both ends are archived articles."""
+
+    source_url: str
+    target_url: str
+    position: int
