@@ -1,0 +1,210 @@
+"""Page analysis: one parse of a page's HTML gives its Article and its related links.
+
+``analyse_page`` is a pure function of ``(html, url, profile, fetched_at)``: no Scrapy,
+no clock, no network, no database. Test it on saved pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+from cssselect import GenericTranslator, SelectorError
+from lxml import etree
+
+from crawler.dates import parse_date, parse_relative_age
+from crawler.profiles import SiteProfile
+from warehouse.model import Article, DateValue, RelatedLink
+
+
+@dataclass(frozen=True)
+class PageAnalysis:
+    """What one page holds: an article (None for listings and other pages), its
+    editorial related links in page order, and every link worth following."""
+
+    url: str
+    article: Article | None
+    related_links: tuple[RelatedLink, ...]
+    links: tuple[str, ...]
+
+
+class AnalysisError(ValueError):
+    """The page could not be read at all (empty, or not HTML)."""
+
+
+@lru_cache(maxsize=512)
+def _compile(selector: str) -> etree.XPath:
+    # Profiles reuse a handful of selectors on every page: translate each once.
+    if selector.startswith("xpath:"):
+        return etree.XPath(selector.removeprefix("xpath:"))
+    try:
+        return etree.XPath(GenericTranslator().css_to_xpath(selector))
+    except SelectorError as error:
+        raise ValueError(f"bad CSS selector {selector!r}: {error}") from error
+
+
+def select(node: etree._Element, selector: str) -> list[etree._Element]:
+    """Elements under ``node`` matching a CSS selector (or ``xpath:`` expression)."""
+    if not selector:
+        return []
+    return [found for found in _compile(selector)(node) if isinstance(found, etree._Element)]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def text_of(node: etree._Element) -> str:
+    """The visible text of an element with white space collapsed."""
+    return _SPACES.sub(" ", node.text_content()).strip()
+
+
+def _first_text(node: etree._Element, selector: str) -> str:
+    for found in select(node, selector):
+        text = text_of(found)
+        if text:
+            return text
+    return ""
+
+
+def _all_texts(node: etree._Element, selector: str) -> tuple[str, ...]:
+    return tuple(text for text in (text_of(found) for found in select(node, selector)) if text)
+
+
+def _clean_url(href: str, base: str) -> str | None:
+    href = href.strip()
+    if not href or href.startswith(("javascript:", "mailto:", "tel:", "data:")):
+        return None
+    url, _fragment = urldefrag(urljoin(base, href))
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def parse_html(html: str | bytes) -> etree._Element:
+    """Parse a page once with lxml; raise AnalysisError when there is nothing to parse."""
+    if isinstance(html, str):
+        # lxml refuses str input that carries an XML encoding declaration.
+        html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
+    if not html or not html.strip():
+        raise AnalysisError("empty page")
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as error:
+        raise AnalysisError(f"not an HTML page: {error}") from error
+
+
+def analyse_page(
+    html: str | bytes, url: str, profile: SiteProfile, fetched_at: datetime
+) -> PageAnalysis:
+    """Read one page: its article (if it is one), related links, and outgoing links.
+
+    Parameters
+    ----------
+    html : the page, decoded (or bytes, for lxml to decode from its meta charset).
+    url : the URL the page was served from (after redirects).
+    profile : the site's profile: which URLs are articles, where the parts are.
+    fetched_at : when the page was fetched (naive UTC); displayed ages count from it.
+    """
+    root = parse_html(html)
+    base = url
+    for href in root.xpath("//base/@href")[:1]:
+        base = urljoin(url, href.strip())
+    selectors = profile.selectors
+
+    related_links: list[RelatedLink] = []
+    for block in select(root, selectors.related_block):
+        heading = _first_text(block, selectors.related_heading) or None
+        for item in select(block, selectors.related_item):
+            anchors = select(item, selectors.related_link) or (
+                [item] if item.tag == "a" else []
+            )
+            anchor = next((a for a in anchors if a.get("href")), None)
+            target = _clean_url(anchor.get("href", ""), base) if anchor is not None else None
+            if target is None:
+                continue
+            age = _first_text(item, selectors.related_age) or None
+            related_links.append(
+                RelatedLink(
+                    target_url=target,
+                    anchor_text=text_of(anchor),
+                    position=len(related_links) + 1,
+                    displayed_age=age,
+                    target_published=parse_relative_age(age, fetched_at) if age else None,
+                    heading=heading,
+                )
+            )
+        # The block is read: take it out so it can never reach the article's text.
+        block.drop_tree()
+
+    links = tuple(
+        dict.fromkeys(
+            link
+            for link in (_clean_url(href, base) for href in root.xpath("//a/@href"))
+            if link is not None
+        )
+    ) + tuple(link.target_url for link in related_links)
+
+    article = None
+    title = _first_text(root, selectors.title)
+    if profile.is_article_url(url) and title:
+        article = _article(root, url, base, title, profile, fetched_at)
+    return PageAnalysis(
+        url=url,
+        article=article,
+        related_links=tuple(related_links) if article else (),
+        links=tuple(dict.fromkeys(links)),
+    )
+
+
+def _article(
+    root: etree._Element,
+    url: str,
+    base: str,
+    title: str,
+    profile: SiteProfile,
+    fetched_at: datetime,
+) -> Article:
+    selectors = profile.selectors
+    canonical = None
+    for href in root.xpath("//link[@rel='canonical']/@href")[:1]:
+        canonical = _clean_url(href, base)
+    # Trust a canonical link only on the same host: elsewhere it may be a syndication.
+    key_url = canonical if canonical and urlsplit(canonical).netloc == urlsplit(url).netloc else url
+
+    theme, theme_url = None, None
+    for anchor in select(root, selectors.theme)[:1]:
+        theme = text_of(anchor) or None
+        theme_url = _clean_url(anchor.get("href", ""), base)
+    language = (root.get("lang") or "").split("-")[0].lower() or profile.language
+
+    return Article(
+        url=key_url,
+        title=title,
+        lead=_first_text(root, selectors.lead),
+        body="\n\n".join(_all_texts(root, selectors.body)),
+        canonical_url=canonical,
+        published=_date(root, selectors.published, fetched_at, profile),
+        modified=_date(root, selectors.modified, fetched_at, profile),
+        rubrique=_first_text(root, selectors.rubrique) or None,
+        tags=_all_texts(root, selectors.tags),
+        author=_first_text(root, selectors.author) or None,
+        language=language,
+        sources=_all_texts(root, selectors.sources),
+        theme=theme,
+        theme_url=theme_url,
+    )
+
+
+def _date(
+    root: etree._Element, selector: str, fetched_at: datetime, profile: SiteProfile
+) -> DateValue | None:
+    languages = tuple(dict.fromkeys(lang for lang in (profile.language, "fr", "en") if lang))
+    for node in select(root, selector):
+        # A <time datetime="..."> or <meta content="..."> says it exactly.
+        raw = node.get("datetime") or node.get("content") or text_of(node)
+        date = parse_date(raw, fetched_at, "selector", languages)
+        if date is not None:
+            return date
+    return None

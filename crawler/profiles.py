@@ -1,0 +1,173 @@
+"""Site profiles: what to crawl on a site and where each part of a page lives.
+
+A profile is data: a TOML file loaded into a frozen :class:`SiteProfile` and passed
+to whatever needs it. Built-in profiles live in ``crawler/profiles/*.toml``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be used, with the reason."""
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """CSS selectors (or XPath, when prefixed with ``xpath:``) for the parts of a page.
+
+    The ``related_*`` item selectors are relative to their block; an empty selector
+    means the profile does not extract that part.
+    """
+
+    title: str = "h1"
+    lead: str = ""
+    body: str = "article p"
+    published: str = ""
+    modified: str = ""
+    rubrique: str = ""
+    tags: str = ""
+    author: str = ""
+    sources: str = ""
+    theme: str = ""
+    related_block: str = ""
+    related_heading: str = ""
+    related_item: str = "li"
+    related_link: str = "a"
+    related_age: str = ""
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """Everything relnews needs to know about one site."""
+
+    name: str
+    description: str = ""
+    language: str | None = None
+    start_urls: tuple[str, ...] = ()
+    sitemap_urls: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    article_url_pattern: str = ".*"
+    follow_url_patterns: tuple[str, ...] = ()
+    deny_url_patterns: tuple[str, ...] = ()
+    selectors: Selectors = field(default_factory=Selectors)
+    source: str = ""  # the file it was loaded from
+
+    @cached_property
+    def _article_re(self) -> re.Pattern[str]:
+        return re.compile(self.article_url_pattern)
+
+    @cached_property
+    def _follow_res(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(pattern) for pattern in self.follow_url_patterns)
+
+    @cached_property
+    def _deny_res(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(pattern) for pattern in self.deny_url_patterns)
+
+    def is_article_url(self, url: str) -> bool:
+        """Whether ``url``'s path (and query) looks like one of the site's articles."""
+        return bool(self._article_re.search(_path_and_query(url)))
+
+    def should_follow(self, url: str) -> bool:
+        """Whether the crawler fetches ``url`` when it finds a link to it."""
+        path = _path_and_query(url)
+        if any(pattern.search(path) for pattern in self._deny_res):
+            return False
+        if self.is_article_url(url):
+            return True
+        return not self._follow_res or any(pattern.search(path) for pattern in self._follow_res)
+
+    def resolve(self, base_url: str | None) -> SiteProfile:
+        """The profile with relative start URLs made absolute against ``base_url``.
+
+        Allowed domains default to the hosts of the start URLs.
+        """
+        urls = self.start_urls + self.sitemap_urls
+        if any(not urlsplit(url).scheme for url in urls) and not base_url:
+            raise ProfileError(
+                f"profile {self.name!r} has relative start URLs: give the site's address "
+                "with --url, e.g. --url http://127.0.0.1:8765/"
+            )
+        start = tuple(urljoin(base_url or "", url) for url in self.start_urls)
+        sitemaps = tuple(urljoin(base_url or "", url) for url in self.sitemap_urls)
+        domains = self.allowed_domains or tuple(
+            sorted({urlsplit(url).hostname for url in start + sitemaps if urlsplit(url).hostname})
+        )
+        return SiteProfile(
+            **{
+                **{f.name: getattr(self, f.name) for f in fields(self)},
+                "start_urls": start,
+                "sitemap_urls": sitemaps,
+                "allowed_domains": domains,
+            }
+        )
+
+
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def builtin_profiles() -> dict[str, Path]:
+    """The profiles shipped with relnews, by name."""
+    folder = resources.files("crawler") / "profiles"
+    return {
+        entry.name.removesuffix(".toml"): Path(str(entry))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".toml")
+    }
+
+
+def load_profile(name_or_path: str | Path) -> SiteProfile:
+    """Load a built-in profile by name, or a profile from a TOML file."""
+    builtins = builtin_profiles()
+    if str(name_or_path) in builtins:
+        path = builtins[str(name_or_path)]
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ProfileError(
+                f"no profile {str(name_or_path)!r}: give a TOML file or one of "
+                + ", ".join(sorted(builtins))
+            )
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{path}: {error}") from error
+    return profile_from_dict(data, source=str(path))
+
+
+def profile_from_dict(data: dict[str, Any], source: str = "") -> SiteProfile:
+    """Build a profile from the parsed TOML, rejecting unknown keys and bad patterns."""
+    data = dict(data)
+    selector_data = data.pop("selectors", {})
+    known = {f.name for f in fields(SiteProfile)} - {"selectors", "source"}
+    unknown = set(data) - known
+    if unknown:
+        raise ProfileError(f"{source}: unknown profile keys {sorted(unknown)}")
+    unknown = set(selector_data) - {f.name for f in fields(Selectors)}
+    if unknown:
+        raise ProfileError(f"{source}: unknown selectors {sorted(unknown)}")
+    if "name" not in data:
+        raise ProfileError(f"{source}: a profile needs a name")
+    for key in ("start_urls", "sitemap_urls", "allowed_domains", "follow_url_patterns",
+                "deny_url_patterns"):  # fmt: skip
+        if key in data:
+            data[key] = tuple(data[key])
+    profile = SiteProfile(**data, selectors=Selectors(**selector_data), source=source)
+    for pattern in (profile.article_url_pattern, *profile.follow_url_patterns,
+                    *profile.deny_url_patterns):  # fmt: skip
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ProfileError(f"{source}: bad URL pattern {pattern!r}: {error}") from error
+    return profile

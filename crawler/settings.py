@@ -1,0 +1,44 @@
+"""Project-wide Scrapy settings for relnews crawls.
+
+``scrapy crawl articles -a profile=demo -a url=http://127.0.0.1:8765/ -s RELNEWS_DB=x.duckdb``
+reads these through ``scrapy.cfg``; ``relnews crawl`` starts from them too.
+"""
+
+BOT_NAME = "relnews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# One identifiable User-Agent; RELNEWS_CONTACT (a URL or an e-mail) is appended to it.
+USER_AGENT = "relnews/0.1 (+https://github.com/relnews/relnews)"
+RELNEWS_CONTACT = ""
+
+ROBOTSTXT_OBEY = True
+
+# Polite by default for remote hosts; `relnews crawl` turns the throttle off for a site
+# served on this machine.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_TIMES = 2
+DEPTH_LIMIT = 20
+
+# Error answers reach the spider so that they are recorded as fetches.
+HTTPERROR_ALLOW_ALL = True
+
+ITEM_PIPELINES = {"crawler.pipelines.WarehousePipeline": 500}
+EXTENSIONS = {"crawler.extensions.ProgressReporter": 500}
+
+# The archive, and how many pages go to it per transaction. Between two batches the
+# file is closed, so analysts can read it while a crawl runs.
+RELNEWS_DB = ""
+RELNEWS_BATCH_SIZE = 100
+RELNEWS_PROGRESS_EVERY = 2.0  # seconds between progress lines; 0 turns them off
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,1 @@
+"""Scrapy spiders: they schedule requests and hand pages to the analysis."""

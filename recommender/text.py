@@ -1,0 +1,323 @@
+"""Text analysis for French and English news articles.
+
+The analysis is a chain of small module-level steps, as in scikit-learn's
+``build_analyzer``: :func:`normalize` (lowercase and fold accents), :func:`tokenize`
+(word characters, French elisions split off, digits and one-letter tokens dropped),
+:func:`remove_stop_words` and, optionally, :func:`light_stem`. :class:`TextAnalyzer`
+composes them into one picklable callable that a ``TfidfVectorizer`` takes as its
+``analyzer``.
+
+Stop-word lists ship as data in ``recommender/stopwords/<lang>.txt``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+__all__ = [
+    "ELISIONS",
+    "STOP_WORD_LANGUAGES",
+    "TextAnalyzer",
+    "fold_accents",
+    "light_stem",
+    "load_stop_words",
+    "normalize",
+    "remove_stop_words",
+    "resolve_stop_words",
+    "tokenize",
+]
+
+#: Languages that have a stop-word list in ``recommender/stopwords/``.
+STOP_WORD_LANGUAGES = ("fr", "en")
+
+#: French elided words, as they appear before an apostrophe once accents are folded.
+ELISIONS = frozenset(
+    {
+        "c",
+        "d",
+        "j",
+        "l",
+        "m",
+        "n",
+        "s",
+        "t",
+        "qu",
+        "jusqu",
+        "lorsqu",
+        "puisqu",
+        "quoiqu",
+        "presqu",
+        "quelqu",
+    }
+)
+
+# Letters that NFKD leaves whole, and typographic apostrophes.
+_TRANSLATION = str.maketrans(
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ß": "ss",
+        "\u2019": "'",  # right single quotation mark
+        "\u2018": "'",  # left single quotation mark
+        "\u02bc": "'",  # modifier letter apostrophe
+        "\u2032": "'",  # prime
+    }
+)
+
+# Letters and digits (no underscore), possibly joined by apostrophes: "l'hopital".
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def fold_accents(text: str) -> str:
+    """Fold accents and ligatures to plain letters.
+
+    Decomposes with Unicode NFKD and drops the combining marks, maps the letters NFKD
+    leaves whole (``œ`` -> ``oe``, ``æ`` -> ``ae``...) and the typographic apostrophes
+    (``’`` -> ``'``). Meant to run on lowercase text.
+
+    Parameters
+    ----------
+    text : str
+        Text to fold.
+
+    Returns
+    -------
+    str
+        The text without accents, e.g. ``"fièvre"`` -> ``"fievre"``.
+    """
+    text = text.translate(_TRANSLATION)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def normalize(text: str) -> str:
+    """Lowercase (``str.casefold``) then :func:`fold_accents`.
+
+    Parameters
+    ----------
+    text : str
+        Raw text.
+
+    Returns
+    -------
+    str
+        Lowercase text without accents.
+    """
+    return fold_accents(text.casefold())
+
+
+def tokenize(text: str) -> list[str]:
+    """Split normalised text into word tokens.
+
+    Tokens are runs of letters and digits. French elisions are split off and dropped
+    (``l'hopital`` -> ``hopital``, ``qu'il`` -> ``il``); other apostrophes split the word
+    (``don't`` -> ``don``, ``t``). Pure digits and one-character tokens are dropped.
+
+    Parameters
+    ----------
+    text : str
+        Text already passed through :func:`normalize`.
+
+    Returns
+    -------
+    list of str
+        The tokens, in text order.
+    """
+    tokens: list[str] = []
+    for match in _TOKEN_RE.finditer(text):
+        parts = match.group().split("'")
+        last = len(parts) - 1
+        for i, part in enumerate(parts):
+            if i < last and part in ELISIONS:
+                continue
+            if len(part) < 2 or part.isdigit():
+                continue
+            tokens.append(part)
+    return tokens
+
+
+def remove_stop_words(tokens: Iterable[str], stop_words: frozenset[str]) -> list[str]:
+    """Drop the tokens found in ``stop_words``.
+
+    Parameters
+    ----------
+    tokens : iterable of str
+        Normalised tokens.
+    stop_words : frozenset of str
+        Normalised stop words, e.g. from :func:`resolve_stop_words`.
+
+    Returns
+    -------
+    list of str
+        The tokens that are not stop words, in order.
+    """
+    return [token for token in tokens if token not in stop_words]
+
+
+def light_stem(token: str) -> str:
+    """Strip a French or English plural ending from a normalised token.
+
+    Deliberately light: tokens of four characters or fewer are kept; ``-aux`` becomes
+    ``-al`` (``hopitaux`` -> ``hopital``) except after ``e`` (``eaux``); a final ``s`` or
+    ``x`` is removed unless the token ends in ``ss``, ``us`` or ``is`` (``virus``,
+    ``analysis``, ``stress`` are kept).
+
+    Parameters
+    ----------
+    token : str
+        A normalised token.
+
+    Returns
+    -------
+    str
+        The stem.
+    """
+    if len(token) <= 4:
+        return token
+    if token.endswith("aux") and not token.endswith("eaux"):
+        return token[:-3] + "al"
+    if token.endswith(("ss", "us", "is")):
+        return token
+    if token.endswith(("s", "x")):
+        return token[:-1]
+    return token
+
+
+@lru_cache(maxsize=None)
+def load_stop_words(language: str) -> frozenset[str]:
+    """Read the stop-word list shipped for ``language``.
+
+    Parameters
+    ----------
+    language : {"fr", "en"}
+        Language code.
+
+    Returns
+    -------
+    frozenset of str
+        The stop words, normalised.
+
+    Raises
+    ------
+    ValueError
+        If no list ships for ``language``.
+    """
+    if language not in STOP_WORD_LANGUAGES:
+        raise ValueError(
+            f"no stop-word list for language {language!r}; "
+            f"available: {', '.join(STOP_WORD_LANGUAGES)}"
+        )
+    data = resources.files(__package__).joinpath("stopwords", f"{language}.txt")
+    words = set()
+    for line in data.read_text(encoding="utf-8").splitlines():
+        word = line.split("#", 1)[0].strip()
+        if word:
+            words.add(normalize(word))
+    return frozenset(words)
+
+
+@lru_cache(maxsize=32)
+def _custom_stop_words(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalize(word) for word in words)
+
+
+def resolve_stop_words(spec: str | Iterable[str] | None) -> frozenset[str]:
+    """Turn a stop-word specification into a set of normalised words.
+
+    Parameters
+    ----------
+    spec : str, iterable of str or None
+        ``None`` or ``""`` for no stop words; a language code or several joined by
+        ``+`` (``"fr"``, ``"en"``, ``"fr+en"``); or the stop words themselves.
+
+    Returns
+    -------
+    frozenset of str
+        Normalised stop words.
+
+    Raises
+    ------
+    ValueError
+        If a language code has no shipped list.
+    TypeError
+        If ``spec`` is of another type.
+    """
+    if spec is None:
+        return frozenset()
+    if isinstance(spec, str):
+        languages = [part.strip() for part in spec.split("+") if part.strip()]
+        return frozenset().union(*(load_stop_words(language) for language in languages))
+    if isinstance(spec, Iterable):
+        words = tuple(spec)
+        if not all(isinstance(word, str) for word in words):
+            raise TypeError("stop_words must be strings")
+        return _custom_stop_words(words)
+    raise TypeError(
+        f"stop_words must be None, a language spec such as 'fr+en' or an iterable "
+        f"of words, not {type(spec).__name__}"
+    )
+
+
+class TextAnalyzer:
+    """Text -> tokens, for French and English: normalise, tokenise, stop words, stem.
+
+    An instance is a picklable callable, suitable as ``TfidfVectorizer(analyzer=...)``.
+    Like a scikit-learn estimator, ``__init__`` only stores the parameters; they are
+    checked on the first call.
+
+    Parameters
+    ----------
+    stop_words : str, iterable of str or None, default="fr+en"
+        Language codes joined by ``+``, the stop words themselves, or ``None``.
+        See :func:`resolve_stop_words`.
+    stem : bool, default=False
+        Apply :func:`light_stem` to every token kept.
+
+    Examples
+    --------
+    >>> TextAnalyzer()("L'épidémie de grippe et la fièvre des enfants")
+    ['epidemie', 'grippe', 'fievre', 'enfants']
+    >>> TextAnalyzer(stem=True)("Les hôpitaux et les vaccins")
+    ['hopital', 'vaccin']
+    """
+
+    def __init__(self, stop_words: str | Iterable[str] | None = "fr+en", stem: bool = False):
+        self.stop_words = stop_words
+        self.stem = stem
+
+    def __call__(self, text: str) -> list[str]:
+        """Analyse one text.
+
+        Parameters
+        ----------
+        text : str
+            Raw text.
+
+        Returns
+        -------
+        list of str
+            The tokens, in text order.
+        """
+        tokens = remove_stop_words(tokenize(normalize(text)), resolve_stop_words(self.stop_words))
+        if self.stem:
+            tokens = [light_stem(token) for token in tokens]
+        return tokens
+
+    def get_params(self, deep: bool = True) -> dict[str, object]:
+        """Parameters, as scikit-learn's ``get_params`` returns them."""
+        return {"stop_words": self.stop_words, "stem": self.stem}
+
+    def __repr__(self) -> str:
+        return f"TextAnalyzer(stop_words={self.stop_words!r}, stem={self.stem!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TextAnalyzer):
+            return NotImplemented
+        return self.get_params() == other.get_params()

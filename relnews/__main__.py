@@ -1,0 +1,3 @@
+from relnews.cli import main
+
+main()

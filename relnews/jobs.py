@@ -1,0 +1,108 @@
+"""Jobs that chain the packages: read the archive, call the recommender, write back.
+
+Each job is a few calls into ``crawler``, ``warehouse`` and ``recommender``; the
+logic lives in those packages. The command line calls these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import joblib
+
+from recommender import TfidfRecommender
+from recommender.experiment import EvaluationReport, compare_methods
+from warehouse import Reader, WarehouseError, Writer, opened
+
+
+def models_dir_for(db: str | Path) -> Path:
+    """Where the fitted models of an archive are saved: beside it."""
+    db = Path(db)
+    return db.with_name(db.stem + ".models")
+
+
+@dataclass(frozen=True)
+class FitResult:
+    model_id: str
+    path: Path
+    n_articles: int
+    n_lists: int
+
+
+def fit(db: str | Path, k: int = 10, models_dir: str | Path | None = None) -> FitResult:
+    """Fit the TF-IDF model on the archive's latest articles and store its top-k lists."""
+    with opened(db, read_only=True) as con:
+        articles = Reader(con).articles()
+    if len(articles) < 2:
+        raise WarehouseError(f"{db} holds {len(articles)} article(s): crawl a site first")
+    model = TfidfRecommender().fit(articles)
+    params = model.get_params()
+    digest = hashlib.sha256(
+        json.dumps([params, model.urls_], sort_keys=True, default=str).encode()
+    ).hexdigest()[:10]
+    model_id = f"tfidf-{digest}"
+    folder = Path(models_dir) if models_dir else models_dir_for(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{model_id}.joblib"
+    joblib.dump(model, path)
+    lists = model.recommend_all(k=k)
+    rows = [
+        (source, rank, suggestion.target_url, suggestion.score, suggestion.shared_terms)
+        for source, suggestions in lists.items()
+        for rank, suggestion in enumerate(suggestions, start=1)
+    ]
+    with opened(db) as con:
+        writer = Writer(con)
+        writer.save_model(model_id, "tfidf", params, len(articles), str(path))
+        n_lists = writer.save_recommendations(model_id, rows)
+    return FitResult(model_id, path, len(articles), n_lists)
+
+
+def load_model(db: str | Path, model_id: str | None = None) -> tuple[str, TfidfRecommender]:
+    """The newest fitted model of an archive (or the one named), loaded from its file."""
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        model_id = model_id or reader.latest_model_id()
+        rows = reader.query("SELECT path FROM models WHERE model_id = ?", [model_id]).rows
+    if not model_id or not rows:
+        raise WarehouseError(f"{db} has no fitted model{f' {model_id}' if model_id else ''}: "
+                             "run `relnews fit` first")  # fmt: skip
+    path = Path(rows[0][0])
+    if not path.exists():
+        raise WarehouseError(f"model file {path} is missing: run `relnews fit` again")
+    return model_id, joblib.load(path)
+
+
+def evaluate(
+    db: str | Path,
+    test_fraction: float = 0.2,
+    k: int = 4,
+    ndcg_k: int = 10,
+    random_state: int = 0,
+) -> EvaluationReport:
+    """Evaluate the model beside the baselines on a split by publication date, and store it."""
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        articles = reader.articles()
+        links = reader.editorial_links()
+        model_id = reader.latest_model_id()
+    report = compare_methods(
+        articles,
+        links,
+        test_fraction=test_fraction,
+        k=k,
+        ndcg_k=ndcg_k,
+        random_state=random_state,
+    )
+    split = f"newest {test_fraction:.0%} by publication date"
+    with opened(db) as con:
+        Writer(con).save_evaluation(split, report.rows, model_id=model_id)
+    return report
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

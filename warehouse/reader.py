@@ -1,0 +1,130 @@
+"""Everything that reads the archive: the API the recommender and the command line use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from warehouse.model import Article, DateValue, EditorialLink
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of a query with their column names."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class Reader:
+    """Reads the archive through one DuckDB connection (read-only is enough)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def query(self, sql: str, parameters: list[Any] | None = None) -> QueryResult:
+        """Run any SQL and return its columns and rows."""
+        cursor = self.con.execute(sql, parameters or [])
+        columns = [column[0] for column in cursor.description or []]
+        return QueryResult(columns, cursor.fetchall() if columns else [])
+
+    def counts(self) -> dict[str, int]:
+        """How many rows the main tables hold."""
+        tables = (
+            "crawl_runs",
+            "fetches",
+            "articles",
+            "article_versions",
+            "related_links",
+            "models",
+            "recommendations",
+            "evaluations",
+        )
+        return {
+            table: int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            for table in tables
+        }
+
+    def articles(self, include_gone: bool = False) -> list[Article]:
+        """The latest version of every archived article, oldest URL first."""
+        rows = self.con.execute(
+            "SELECT url, title, lead, body, canonical_url, published_at, published_source,"
+            " published_precision, modified_at, modified_source, modified_precision, rubrique,"
+            " tags, author, language, sources, theme, theme_url"
+            " FROM latest_articles"
+            + ("" if include_gone else " WHERE gone_at IS NULL")
+            + " ORDER BY url"
+        ).fetchall()
+        return [_article(row) for row in rows]
+
+    def resolve_url(self, url: str) -> str | None:
+        """The archived article's URL for ``url`` (itself, or through an alias)."""
+        row = self.con.execute(
+            "SELECT url FROM articles WHERE url = ?"
+            " UNION ALL SELECT a.url FROM url_aliases al JOIN articles a ON a.url = al.url"
+            " WHERE al.alias_url = ? LIMIT 1",
+            [url, url],
+        ).fetchone()
+        return row[0] if row else None
+
+    def editorial_links(self) -> list[EditorialLink]:
+        """Current related links whose target is an archived, live article."""
+        rows = self.con.execute(
+            "SELECT c.source_url, c.target_article, min(c.position)"
+            " FROM current_links c JOIN articles t ON t.url = c.target_article"
+            " WHERE t.gone_at IS NULL AND c.target_article <> c.source_url"
+            " GROUP BY ALL ORDER BY 1, 3"
+        ).fetchall()
+        return [EditorialLink(source, target, int(position)) for source, target, position in rows]
+
+    def latest_model_id(self) -> str | None:
+        row = self.con.execute(
+            "SELECT model_id FROM models ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    def recommendations(self, source_url: str, model_id: str | None = None) -> QueryResult:
+        """A stored list for one article (the newest model's unless ``model_id`` is given)."""
+        model_id = model_id or self.latest_model_id()
+        return self.query(
+            "SELECT rank, target_url, score, shared_terms FROM recommendations"
+            " WHERE model_id = ? AND source_url = ? ORDER BY rank",
+            [model_id, source_url],
+        )
+
+    def latest_evaluation(self) -> QueryResult:
+        """The rows of the newest stored evaluation."""
+        return self.query(
+            "SELECT method, metric, value, n_queries FROM evaluations"
+            " WHERE evaluation_id = (SELECT max(evaluation_id) FROM evaluations)"
+            " ORDER BY method, metric"
+        )
+
+
+def _date(value: Any, source: str | None, precision: str | None) -> DateValue | None:
+    if value is None:
+        return None
+    return DateValue(value=value, source=source or "unknown", precision=precision or "exact")
+
+
+def _article(row: tuple[Any, ...]) -> Article:
+    (url, title, lead, body, canonical, pub, pub_src, pub_prec, mod, mod_src, mod_prec,
+     rubrique, tags, author, language, sources, theme, theme_url) = row  # fmt: skip
+    return Article(
+        url=url,
+        title=title,
+        lead=lead or "",
+        body=body or "",
+        canonical_url=canonical,
+        published=_date(pub, pub_src, pub_prec),
+        modified=_date(mod, mod_src, mod_prec),
+        rubrique=rubrique,
+        tags=tuple(tags or ()),
+        author=author,
+        language=language,
+        sources=tuple(sources or ()),
+        theme=theme,
+        theme_url=theme_url,
+    )
