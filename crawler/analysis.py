@@ -117,9 +117,7 @@ def analyse_page(
     for block in select(root, selectors.related_block):
         heading = _first_text(block, selectors.related_heading) or None
         for item in select(block, selectors.related_item):
-            anchors = select(item, selectors.related_link) or (
-                [item] if item.tag == "a" else []
-            )
+            anchors = select(item, selectors.related_link) or ([item] if item.tag == "a" else [])
             anchor = next((a for a in anchors if a.get("href")), None)
             target = _clean_url(anchor.get("href", ""), base) if anchor is not None else None
             if target is None:

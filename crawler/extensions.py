@@ -41,9 +41,7 @@ class ProgressReporter:
         errors = stats.get_value("relnews/fetch_errors", 0) + stats.get_value(
             "relnews/analysis_errors", 0
         )
-        queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value(
-            "scheduler/dequeued", 0
-        )
+        queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
         elapsed = time.monotonic() - self.started
         return (
             f"crawl: {pages} pages fetched, {articles} articles, {errors} errors, "

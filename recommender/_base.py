@@ -35,7 +35,9 @@ class ArchiveMixin:
             "urls_": urls,
             "index_": {url: row for row, url in enumerate(urls)},
             "published_": published_timestamps(articles),
-            "rubriques_": np.array([article.rubrique or None for article in articles], dtype=object),
+            "rubriques_": np.array(
+                [article.rubrique or None for article in articles], dtype=object
+            ),
         }
 
     @staticmethod

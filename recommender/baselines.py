@@ -47,7 +47,8 @@ class RandomRecommender(ArchiveMixin, BaseEstimator):
         Seed drawn from ``random_state`` at fit time.
     """
 
-    def __init__(self, *, random_state: int | np.random.RandomState | None = 0, before_only: bool = True
+    def __init__(
+        self, *, random_state: int | np.random.RandomState | None = 0, before_only: bool = True
     ):
         self.random_state = random_state
         self.before_only = before_only

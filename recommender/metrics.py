@@ -101,7 +101,9 @@ def ndcg_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float
     return dcg / ideal
 
 
-def reciprocal_rank(ranked: Sequence[str], relevant: Collection[str], k: int | None = None) -> float:
+def reciprocal_rank(
+    ranked: Sequence[str], relevant: Collection[str], k: int | None = None
+) -> float:
     """``1 / rank`` of the first relevant url, 0 when none is found.
 
     Parameters

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 __all__ = [
@@ -190,7 +190,7 @@ def light_stem(token: str) -> str:
     return token
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_stop_words(language: str) -> frozenset[str]:
     """Read the stop-word list shipped for ``language``.
 

@@ -24,7 +24,7 @@ __all__ = ["TfidfRecommender"]
 
 #: Upper bound on the cells (rows x articles) of one block of similarities computed by
 #: ``recommend_all``: bounds memory whatever the corpus size.
-MAX_BLOCK_CELLS = 1 << 25
+MAX_BLOCK_CELLS = 1 << 24
 
 
 class TfidfRecommender(ArchiveMixin, BaseEstimator):

@@ -135,8 +135,13 @@ def _log_settings(verbose: bool) -> dict[str, Any]:
 
 @cli.command()
 @db_option()
-@click.option("--profile", "profile_name", default="demo", show_default=True,
-              help="A built-in profile name (see `relnews profiles`) or a TOML file.")
+@click.option(
+    "--profile",
+    "profile_name",
+    default="demo",
+    show_default=True,
+    help="A built-in profile name (see `relnews profiles`) or a TOML file.",
+)
 @click.option("--url", help="The site's address, for profiles with relative start URLs.")
 @click.option("--max-pages", type=int, help="Stop after this many pages.")
 @click.option("--contact", help="A URL or e-mail added to the User-Agent.")
@@ -212,7 +217,8 @@ def evaluate(db: Path, test_fraction: float, seed: int, fmt: str) -> None:
     if fmt == "table":
         click.echo(report.format_table())
     else:
-        echo_rows(["method", "metric", "value", "n_queries"], list(report.rows), fmt)
+        rows = [(row.method, row.metric, row.value, row.n_queries) for row in report.rows]
+        echo_rows(["method", "metric", "value", "n_queries"], rows, fmt)
 
 
 @cli.command()

@@ -100,7 +100,8 @@ def evaluate(
     )
     split = f"newest {test_fraction:.0%} by publication date"
     with opened(db) as con:
-        Writer(con).save_evaluation(split, report.rows, model_id=model_id)
+        rows = [(row.method, row.metric, row.value, row.n_queries) for row in report.rows]
+        Writer(con).save_evaluation(split, rows, model_id=model_id)
     return report
 
 

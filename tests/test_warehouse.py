@@ -70,7 +70,9 @@ def test_migrations_are_ordered_and_recorded(tmp_path):
     names = [name for name, _ in migrations()]
     assert names == sorted(names)
     con = duckdb.connect(str(db), read_only=True)
-    recorded = [row[0] for row in con.execute("SELECT name FROM schema_migrations ORDER BY 1").fetchall()]
+    recorded = [
+        row[0] for row in con.execute("SELECT name FROM schema_migrations ORDER BY 1").fetchall()
+    ]
     assert recorded == names
     con.close()
     # Opening again applies nothing twice.

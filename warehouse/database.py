@@ -82,7 +82,9 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 
 def _check_migrated(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     if "schema_migrations" not in tables:
         con.close()
         raise WarehouseError(f"{path} is a DuckDB file but not a relnews archive")

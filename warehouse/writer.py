@@ -270,9 +270,7 @@ class Writer:
         try:
             self.con.execute("DELETE FROM recommendations WHERE model_id = ?", [model_id])
             if rows:
-                self.con.executemany(
-                    "INSERT INTO recommendations VALUES (?, ?, ?, ?, ?, ?)", rows
-                )
+                self.con.executemany("INSERT INTO recommendations VALUES (?, ?, ?, ?, ?, ?)", rows)
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
