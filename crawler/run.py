@@ -81,7 +81,7 @@ def crawl(
     if not isinstance(profile, SiteProfile):
         profile = load_profile(profile)
     resolved = profile.resolve(url)
-    process = CrawlerProcess(crawl_settings(db, resolved, overrides), install_root_handler=True)
+    process = CrawlerProcess(crawl_settings(db, resolved, overrides))
     crawler = process.create_crawler(ArticleSpider)
     process.crawl(crawler, profile=profile, url=url)
     process.start()

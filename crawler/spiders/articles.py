@@ -21,6 +21,12 @@ from crawler.profiles import SiteProfile, load_profile
 from warehouse.model import Fetch, PageRecord
 
 
+#: Redirects the spider follows itself, so that each hop is recorded as a fetch and
+#: the old URL becomes an alias of the new one (Scrapy's redirect middleware would hide
+#: the hop, and drop it when the target was already crawled).
+REDIRECT_STATUSES = [301, 302, 303, 307, 308]
+
+
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -55,7 +61,12 @@ class ArticleSpider(SitemapSpider):
             yield self._request(url)
 
     def _request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error)
+        return scrapy.Request(
+            url,
+            callback=self.parse_page,
+            errback=self.on_error,
+            meta={"handle_httpstatus_all": True},
+        )
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         for entry in entries:
@@ -65,15 +76,16 @@ class ArticleSpider(SitemapSpider):
     def _parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
         for request in super()._parse_sitemap(response):
             if request.callback == self.parse_page:
-                request = request.replace(errback=self.on_error)
+                request = self._request(request.url)
             yield request
 
     def parse_page(self, response: Response) -> Iterable[Any]:
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
-        redirects = response.meta.get("redirect_urls") or []
+        location = _header(response, "Location") if response.status in REDIRECT_STATUSES else None
+        target = response.urljoin(location) if location else None
         fetch = Fetch(
-            url=redirects[0] if redirects else response.url,
-            final_url=response.url,
+            url=response.url,
+            final_url=target or response.url,
             fetched_at=fetched_at,
             status=response.status,
             content_type=_header(response, "Content-Type"),
@@ -82,7 +94,12 @@ class ArticleSpider(SitemapSpider):
             last_modified=_header(response, "Last-Modified"),
             body=response.body if isinstance(response, TextResponse) else None,
         )
-        if response.status >= 400 or not isinstance(response, TextResponse):
+        if target is not None:
+            yield PageRecord(fetch)
+            if self.profile.should_follow(target):
+                yield self._request(target)
+            return
+        if response.status >= 300 or not isinstance(response, TextResponse):
             yield PageRecord(fetch)
             return
         try:
