@@ -44,7 +44,7 @@ class ProgressReporter:
         queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
         elapsed = time.monotonic() - self.started
         return (
-            f"crawl: {pages} pages fetched, {articles} articles, {errors} errors, "
+            f"crawl: {pages} responses, {articles} articles, {errors} errors, "
             f"{queued} queued ({elapsed:.0f} s)"
         )
 

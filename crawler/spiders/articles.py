@@ -20,7 +20,6 @@ from crawler.analysis import AnalysisError, analyse_page
 from crawler.profiles import SiteProfile, load_profile
 from warehouse.model import Fetch, PageRecord
 
-
 #: Redirects the spider follows itself, so that each hop is recorded as a fetch and
 #: the old URL becomes an alias of the new one (Scrapy's redirect middleware would hide
 #: the hop, and drop it when the target was already crawled).
