@@ -129,7 +129,8 @@ def test_leakage_guard_anchor_texts_never_reach_the_vectoriser():
 def test_windows_1252_page():
     url = (
         BASE
-        + "/news/dermatologie/comment-l-intelligence-artificielle-modifie-les-peaux-claires_3331.htm"
+        + "/news/dermatologie/comment-l-intelligence-artificielle-modifie-les-peaux"
+        + "-claires_3331.htm"
     )
     page = analyse("article-windows-1252.html", url, encoding="cp1252")
     assert page.article.title == "Comment l’intelligence artificielle modifie les peaux claires"
