@@ -232,17 +232,11 @@ def recommend(url: str, db: Path, k: int, fmt: str) -> None:
 
     Example: relnews recommend http://127.0.0.1:8765/news/sommeil/apnee-du-sommeil_12.htm
     """
-    with opened(db, read_only=True) as con:
-        resolved = Reader(con).resolve_url(url)
-    if resolved is None:
-        raise click.ClickException(f"{url} is not in {db}: crawl it first")
-    model_id, model = jobs.load_model(db)
-    suggestions = model.recommend(resolved, k=k)
     rows = [
-        (rank, s.target_url, s.score, list(s.shared_terms))
-        for rank, s in enumerate(suggestions, start=1)
+        (r.rank, r.title, r.url, r.score, list(r.shared_terms))
+        for r in jobs.recommend(db, url, k=k)
     ]
-    echo_rows(["rank", "url", "score", "shared_terms"], rows, fmt)
+    echo_rows(["rank", "title", "url", "score", "shared_terms"], rows, fmt)
 
 
 @cli.command()

@@ -77,6 +77,31 @@ def load_model(db: str | Path, model_id: str | None = None) -> tuple[str, TfidfR
     return model_id, joblib.load(path)
 
 
+@dataclass(frozen=True)
+class RelatedArticle:
+    rank: int
+    title: str
+    url: str
+    score: float
+    shared_terms: tuple[str, ...]
+
+
+def recommend(db: str | Path, url: str, k: int = 10) -> list[RelatedArticle]:
+    """Suggestions for an archived article (found by its URL or an alias of it)."""
+    with opened(db, read_only=True) as con:
+        resolved = Reader(con).resolve_url(url)
+    if resolved is None:
+        raise WarehouseError(f"{url} is not in {db}: crawl it first")
+    _, model = load_model(db)
+    suggestions = model.recommend(resolved, k=k)
+    with opened(db, read_only=True) as con:
+        titles = Reader(con).titles([s.target_url for s in suggestions])
+    return [
+        RelatedArticle(rank, titles.get(s.target_url, ""), s.target_url, s.score, s.shared_terms)
+        for rank, s in enumerate(suggestions, start=1)
+    ]
+
+
 def evaluate(
     db: str | Path,
     test_fraction: float = 0.2,

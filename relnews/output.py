@@ -38,7 +38,9 @@ def _cell(value: Any, width: int) -> str:
     else:
         text = str(value)
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width or text.startswith(("http://", "https://")):
+        return text  # a cut URL is useless: print it whole
+    return text[: width - 1] + "…"
 
 
 def format_rows(

@@ -69,6 +69,13 @@ class Reader:
         ).fetchone()
         return row[0] if row else None
 
+    def titles(self, urls: list[str]) -> dict[str, str]:
+        """The latest title of each archived URL among ``urls``."""
+        rows = self.con.execute(
+            "SELECT url, title FROM latest_articles WHERE list_contains(?, url)", [list(urls)]
+        ).fetchall()
+        return dict(rows)
+
     def editorial_links(self) -> list[EditorialLink]:
         """Current related links whose target is an archived, live article."""
         rows = self.con.execute(

@@ -1,0 +1,130 @@
+"""The command line, run as a user runs it: a fresh process, a real archive file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import duckdb
+import pytest
+
+from conftest import run_relnews
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    db = tmp_path_factory.mktemp("demo") / "relnews-demo.duckdb"
+    result = run_relnews("demo", "--port", "0", "--db", str(db))
+    return db, result.stdout
+
+
+def report_scores(stdout: str) -> dict[str, dict[str, float]]:
+    """Parse the report table printed by `relnews demo` / `relnews evaluate`."""
+    lines = stdout.splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("method"))
+    metrics = lines[header_at].split()[1:]
+    scores = {}
+    for line in lines[header_at + 2 :]:
+        if not line.strip():
+            break
+        parts = re.split(r"\s{2,}", line.strip())
+        scores[parts[0]] = dict(zip(metrics, map(float, parts[1:]), strict=True))
+    return scores
+
+
+def test_demo_reports_model_beside_baselines(demo_run):
+    db, stdout = demo_run
+    scores = report_scores(stdout)
+    assert set(scores) == {"tfidf", "same rubrique, newest", "random"}
+    assert set(scores["tfidf"]) == {"P@4", "R@4", "nDCG@10", "MRR", "queries"}
+    ndcg = {method: values["nDCG@10"] for method, values in scores.items()}
+    assert ndcg["tfidf"] > ndcg["same rubrique, newest"]
+    assert ndcg["tfidf"] > ndcg["random"]
+    assert scores["tfidf"]["queries"] >= 60  # the newest 20% of 360 articles
+    assert f"relnews sql" in stdout and str(db) in stdout
+
+
+def test_demo_archive_opens_with_plain_duckdb(demo_run):
+    db, _ = demo_run
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] >= 300
+        lists = con.execute(
+            "SELECT count(DISTINCT source_url), max(rank) FROM recommendations"
+        ).fetchone()
+        evaluations = con.execute("SELECT count(DISTINCT method) FROM evaluations").fetchone()
+    finally:
+        con.close()
+    assert lists == (360, 10)
+    assert evaluations == (3,)
+
+
+def test_sql_prints_table_csv_and_json(demo_run):
+    db, _ = demo_run
+    query = "select count(*) as n from articles"
+    table = run_relnews("sql", query, "--db", str(db)).stdout
+    assert table.split() == ["n", "---", "360"]
+    rows = list(
+        csv.reader(
+            io.StringIO(run_relnews("sql", query, "--db", str(db), "--format", "csv").stdout)
+        )
+    )
+    assert rows == [["n"], ["360"]]
+    data = json.loads(run_relnews("sql", query, "--db", str(db), "--format", "json").stdout)
+    assert data == [{"n": 360}]
+
+
+def test_sql_error_is_one_clean_line(demo_run):
+    db, _ = demo_run
+    result = run_relnews("sql", "select nope from articles", "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert "Error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_recommend_an_archived_article(demo_run):
+    db, _ = demo_run
+    con = duckdb.connect(str(db), read_only=True)
+    url = con.execute("SELECT url FROM articles ORDER BY url DESC LIMIT 1").fetchone()[0]
+    con.close()
+    result = run_relnews("recommend", url, "--db", str(db), "-k", "5", "--format", "json")
+    suggestions = json.loads(result.stdout)
+    assert [s["rank"] for s in suggestions] == [1, 2, 3, 4, 5]
+    assert all(s["url"] != url for s in suggestions)
+    assert all(s["shared_terms"] for s in suggestions)
+    scores = [s["score"] for s in suggestions]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_recommend_unknown_url_is_a_clear_error(demo_run):
+    db, _ = demo_run
+    result = run_relnews("recommend", "http://nowhere.test/x.htm", "--db", str(db), check=False)
+    assert result.returncode == 1
+    assert "is not in" in result.stderr
+
+
+def test_evaluate_stores_a_new_evaluation(demo_run):
+    db, _ = demo_run
+    result = run_relnews("evaluate", "--db", str(db), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {row["method"] for row in rows} == {"tfidf", "same rubrique, newest", "random"}
+    assert {row["metric"] for row in rows} == {"P@4", "R@4", "nDCG@10", "MRR"}
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(DISTINCT evaluation_id) FROM evaluations").fetchone()[0] == 2
+    con.close()
+
+
+def test_commands_on_a_missing_archive_say_so(tmp_path):
+    missing = str(tmp_path / "missing.duckdb")
+    for args in (["sql", "select 1"], ["fit"], ["evaluate"], ["recommend", "http://x/y"]):
+        result = run_relnews(*args, "--db", missing, check=False)
+        assert result.returncode == 1, args
+        assert "no archive at" in result.stderr, args
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_profiles_lists_the_demo():
+    result = run_relnews("profiles", "--format", "json")
+    names = [row["name"] for row in json.loads(result.stdout)]
+    assert "demo" in names
