@@ -43,7 +43,7 @@ def test_demo_reports_model_beside_baselines(demo_run):
     assert ndcg["tfidf"] > ndcg["same rubrique, newest"]
     assert ndcg["tfidf"] > ndcg["random"]
     assert scores["tfidf"]["queries"] >= 60  # the newest 20% of 360 articles
-    assert f"relnews sql" in stdout and str(db) in stdout
+    assert "relnews sql" in stdout and str(db) in stdout
 
 
 def test_demo_archive_opens_with_plain_duckdb(demo_run):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import run_relnews
 
+from conftest import run_relnews
 from warehouse import Reader, opened
 
 
