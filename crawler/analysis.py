@@ -111,8 +111,39 @@ def analyse_page(
     base = url
     for href in root.xpath("//base/@href")[:1]:
         base = urljoin(url, href.strip())
-    selectors = profile.selectors
+    if profile.mode == "generic":
+        # Imported here: trafilatura is only loaded by crawls that need it.
+        from crawler.generic import analyse_generic
 
+        article, related_links = analyse_generic(root, url, base, profile, fetched_at)
+    else:
+        related_links = _related_by_selectors(root, base, profile, fetched_at)
+        article = None
+        title = _first_text(root, profile.selectors.title)
+        if profile.is_article_url(url) and title:
+            article = _article(root, url, base, title, profile, fetched_at)
+
+    links = tuple(
+        dict.fromkeys(
+            link
+            for link in (_clean_url(href, base) for href in root.xpath("//a/@href"))
+            if link is not None
+        )
+    ) + tuple(link.target_url for link in related_links)
+    return PageAnalysis(
+        url=url,
+        article=article,
+        related_links=tuple(related_links) if article else (),
+        links=tuple(dict.fromkeys(links)),
+    )
+
+
+def _related_by_selectors(
+    root: etree._Element, base: str, profile: SiteProfile, fetched_at: datetime
+) -> list[RelatedLink]:
+    """The related links where the profile's selectors say; each block is then taken out
+    of the tree, so that it can never reach the article's text."""
+    selectors = profile.selectors
     related_links: list[RelatedLink] = []
     for block in select(root, selectors.related_block):
         heading = _first_text(block, selectors.related_heading) or None
@@ -133,27 +164,8 @@ def analyse_page(
                     heading=heading,
                 )
             )
-        # The block is read: take it out so it can never reach the article's text.
         block.drop_tree()
-
-    links = tuple(
-        dict.fromkeys(
-            link
-            for link in (_clean_url(href, base) for href in root.xpath("//a/@href"))
-            if link is not None
-        )
-    ) + tuple(link.target_url for link in related_links)
-
-    article = None
-    title = _first_text(root, selectors.title)
-    if profile.is_article_url(url) and title:
-        article = _article(root, url, base, title, profile, fetched_at)
-    return PageAnalysis(
-        url=url,
-        article=article,
-        related_links=tuple(related_links) if article else (),
-        links=tuple(dict.fromkeys(links)),
-    )
+    return related_links
 
 
 def _article(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from importlib import resources
@@ -51,6 +52,9 @@ class SiteProfile:
 
     name: str
     description: str = ""
+    # "selectors": the parts of a page are where the selectors say; "generic": found by
+    # crawler.generic (metadata, main-text extraction, related-block detection).
+    mode: str = "selectors"
     language: str | None = None
     start_urls: tuple[str, ...] = ()
     sitemap_urls: tuple[str, ...] = ()
@@ -86,18 +90,28 @@ class SiteProfile:
             return True
         return not self._follow_res or any(pattern.search(path) for pattern in self._follow_res)
 
-    def resolve(self, base_url: str | None) -> SiteProfile:
-        """The profile with relative start URLs made absolute against ``base_url``.
+    def resolve(self, site_urls: str | Sequence[str] | None) -> SiteProfile:
+        """The profile with relative start URLs made absolute against the site's address.
 
+        ``site_urls`` is the site's address, or several start pages: the first is the base
+        of relative start URLs; a profile with no start URLs starts from all of them.
         Allowed domains default to the hosts of the start URLs.
         """
+        if isinstance(site_urls, str):
+            site_urls = [site_urls]
+        site_urls = list(site_urls or [])
+        base_url = site_urls[0] if site_urls else None
+        if not self.start_urls and not site_urls:
+            raise ProfileError(
+                f"profile {self.name!r} has no start URLs: give the pages to start from with --url"
+            )
         urls = self.start_urls + self.sitemap_urls
         if any(not urlsplit(url).scheme for url in urls) and not base_url:
             raise ProfileError(
                 f"profile {self.name!r} has relative start URLs: give the site's address "
                 "with --url, e.g. --url http://127.0.0.1:8765/"
             )
-        start = tuple(urljoin(base_url or "", url) for url in self.start_urls)
+        start = tuple(urljoin(base_url or "", url) for url in self.start_urls) or tuple(site_urls)
         sitemaps = tuple(urljoin(base_url or "", url) for url in self.sitemap_urls)
         domains = self.allowed_domains or tuple(
             sorted({urlsplit(url).hostname for url in start + sitemaps if urlsplit(url).hostname})
@@ -163,6 +177,8 @@ def profile_from_dict(data: dict[str, Any], source: str = "") -> SiteProfile:
                 "deny_url_patterns"):  # fmt: skip
         if key in data:
             data[key] = tuple(data[key])
+    if data.get("mode", "selectors") not in ("selectors", "generic"):
+        raise ProfileError(f"{source}: mode must be 'selectors' or 'generic'")
     profile = SiteProfile(**data, selectors=Selectors(**selector_data), source=source)
     for pattern in (profile.article_url_pattern, *profile.follow_url_patterns,
                     *profile.deny_url_patterns):  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def crawl_settings(
 def crawl(
     db: str | Path,
     profile: str | SiteProfile = "demo",
-    url: str | None = None,
+    url: str | Sequence[str] | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> CrawlSummary:
     """Crawl a site into the archive ``db`` and return a summary.

@@ -142,7 +142,9 @@ def _log_settings(verbose: bool) -> dict[str, Any]:
     show_default=True,
     help="A built-in profile name (see `relnews profiles`) or a TOML file.",
 )
-@click.option("--url", help="The site's address, for profiles with relative start URLs.")
+@click.option("--url", "urls", multiple=True,
+              help="The site's address (for profiles with relative start URLs), or a page "
+                   "to start from; repeat for several.")  # fmt: skip
 @click.option("--max-pages", type=int, help="Stop after this many pages.")
 @click.option("--contact", help="A URL or e-mail added to the User-Agent.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
@@ -152,7 +154,7 @@ def _log_settings(verbose: bool) -> dict[str, Any]:
 def crawl(
     db: Path,
     profile_name: str,
-    url: str | None,
+    urls: tuple[str, ...],
     max_pages: int | None,
     contact: str | None,
     settings: tuple[str, ...],
@@ -175,7 +177,7 @@ def crawl(
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
         overrides[name.strip()] = value
     profile = load_profile(profile_name)
-    summary = run_crawl(db, profile, url=url, overrides=overrides)
+    summary = run_crawl(db, profile, url=list(urls), overrides=overrides)
     click.echo(
         f"run {summary.run_id} {summary.finish_reason}: {summary.pages_fetched} pages fetched, "
         f"{summary.errors} errors, {summary.articles_new} new articles, "

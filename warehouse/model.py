@@ -65,6 +65,9 @@ class Article:
     sources: tuple[str, ...] = ()
     theme: str | None = None  # e.g. "Plus de 20 études sur la Fibromyalgie"
     theme_url: str | None = None
+    # Disagreements between the page's date sources, e.g. "published: json-ld 2019-03-01
+    # != meta 2019-03-05": the date kept is the first source's, the conflict is flagged.
+    date_conflicts: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:

@@ -52,7 +52,7 @@ class Reader:
         rows = self.con.execute(
             "SELECT url, title, lead, body, canonical_url, published_at, published_source,"
             " published_precision, modified_at, modified_source, modified_precision, rubrique,"
-            " tags, author, language, sources, theme, theme_url"
+            " tags, author, language, sources, theme, theme_url, date_conflicts"
             " FROM latest_articles"
             + ("" if include_gone else " WHERE gone_at IS NULL")
             + " ORDER BY url"
@@ -118,7 +118,7 @@ def _date(value: Any, source: str | None, precision: str | None) -> DateValue | 
 
 def _article(row: tuple[Any, ...]) -> Article:
     (url, title, lead, body, canonical, pub, pub_src, pub_prec, mod, mod_src, mod_prec,
-     rubrique, tags, author, language, sources, theme, theme_url) = row  # fmt: skip
+     rubrique, tags, author, language, sources, theme, theme_url, conflicts) = row  # fmt: skip
     return Article(
         url=url,
         title=title,
@@ -134,4 +134,5 @@ def _article(row: tuple[Any, ...]) -> Article:
         sources=tuple(sources or ()),
         theme=theme,
         theme_url=theme_url,
+        date_conflicts=tuple(conflicts or ()),
     )

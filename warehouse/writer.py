@@ -178,8 +178,8 @@ class Writer:
                 "INSERT INTO article_versions (url, content_hash, run_id, fetch_id, fetched_at,"
                 " title, lead, body, published_at, published_source, published_precision,"
                 " modified_at, modified_source, modified_precision, rubrique, tags, author,"
-                " language, canonical_url, sources, theme, theme_url)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " language, canonical_url, sources, theme, theme_url, date_conflicts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING version_id",
                 [
                     article.url,
@@ -204,6 +204,7 @@ class Writer:
                     list(article.sources),
                     article.theme,
                     article.theme_url,
+                    list(article.date_conflicts),
                 ],
             ).fetchone()
         version_id = int(row[0])

@@ -7,7 +7,7 @@ the profile allows) and the related links themselves. All reading of pages is do
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,17 +36,21 @@ class ArticleSpider(SitemapSpider):
 
     Arguments (``-a`` on the ``scrapy crawl`` command line): ``profile`` (a built-in
     name or a TOML file, default ``demo``) and ``url`` (the site's address, needed when
-    the profile's start URLs are relative).
+    the profile's start URLs are relative; several start pages separated by spaces).
     """
 
     name = "articles"
 
     def __init__(
-        self, profile: str | SiteProfile = "demo", url: str | None = None, **kwargs: Any
+        self,
+        profile: str | SiteProfile = "demo",
+        url: str | Sequence[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         if not isinstance(profile, SiteProfile):
             profile = load_profile(profile)
-        self.profile = profile.resolve(url)
+        urls = url.split() if isinstance(url, str) else list(url or [])
+        self.profile = profile.resolve(urls)
         self.sitemap_urls = self.profile.sitemap_urls
         self.start_urls = self.profile.start_urls
         self.allowed_domains = list(self.profile.allowed_domains)
