@@ -18,6 +18,7 @@ from lxml import etree
 
 from crawler.dates import parse_date, parse_relative_age
 from crawler.profiles import SiteProfile
+from crawler.urls import canonical_url
 from warehouse.model import Article, DateValue, RelatedLink
 
 
@@ -79,7 +80,7 @@ def _clean_url(href: str, base: str) -> str | None:
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "data:")):
         return None
     url, _fragment = urldefrag(urljoin(base, href))
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    return canonical_url(url) if urlsplit(url).scheme in ("http", "https") else None
 
 
 def parse_html(html: str | bytes) -> etree._Element:

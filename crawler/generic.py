@@ -1,20 +1,79 @@
-"""Generic page analysis, for sites with no profile: placeholder, being written."""
+"""Generic page analysis, for sites without selectors: metadata from the page's own
+declarations, the related block found by its heading, name or shape, and the main text
+through trafilatura.
+
+``analyse_generic`` is called by :func:`crawler.analysis.analyse_page` for profiles in
+``generic`` mode, on the tree that function parsed.
+"""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from lxml import etree
 
+from crawler.metadata import read_metadata
 from crawler.profiles import SiteProfile
+from crawler.related_detection import fold, take_related_blocks
 from warehouse.model import Article, RelatedLink
 
 
 def analyse_generic(
     root: etree._Element, url: str, base: str, profile: SiteProfile, fetched_at: datetime
 ) -> tuple[Article | None, tuple[RelatedLink, ...]]:
-    title = " ".join(" ".join(root.xpath("//title//text()")).split())
-    body = "\n\n".join(
-        " ".join(p.text_content().split()) for p in root.xpath("//p") if p.text_content().strip()
+    """The page's article (None when it has no title or no main text) and its related links.
+
+    Every related block found is taken out of ``root`` (the caller then reads the page's
+    other links from it), and the main text is extracted only after that, so the block
+    can never reach the article's lead or body. Pure: no clock, network or database.
+    """
+    if not profile.is_article_url(url):
+        return None, ()
+    related = take_related_blocks(root, url, base, fetched_at)
+    meta = read_metadata(root, url, base, fetched_at, profile.language)
+    body = main_text(root, url)
+    if not meta.title or not body:
+        return None, related
+    # The lead is the page's own summary, unless it only repeats the title.
+    lead = meta.description if fold(meta.description) not in ("", fold(meta.title)) else ""
+    canonical = meta.canonical_url
+    # Trust a canonical link only on the same host: elsewhere it may be a syndication.
+    same_host = canonical and urlsplit(canonical).netloc == urlsplit(url).netloc
+    return (
+        Article(
+            url=canonical if same_host else url,
+            title=meta.title,
+            lead=lead,
+            body=body,
+            canonical_url=canonical,
+            published=meta.published,
+            modified=meta.modified,
+            rubrique=meta.rubrique,
+            tags=meta.tags,
+            author=meta.author,
+            language=meta.language,
+            date_conflicts=meta.date_conflicts,
+        ),
+        related,
     )
-    return (Article(url=url, title=title, body=body) if title else None), ()
+
+
+def main_text(root: etree._Element, url: str) -> str:
+    """The page's main text through trafilatura, paragraphs separated by a blank line."""
+    import trafilatura  # slow to import: only generic crawls pay for it
+
+    tree = copy.deepcopy(root)
+    # Comments and processing instructions split text runs in trafilatura's eyes, and it
+    # drops them itself when it parses a page from a string.
+    etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    text = trafilatura.extract(
+        tree,
+        url=url,
+        include_comments=False,
+        include_tables=False,
+        deduplicate=False,
+    )
+    lines = (" ".join(line.split()) for line in (text or "").splitlines())
+    return "\n\n".join(line for line in lines if line)

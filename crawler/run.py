@@ -16,6 +16,7 @@ from scrapy.settings import Settings
 from crawler import settings as default_settings
 from crawler.profiles import SiteProfile, load_profile
 from crawler.spiders.articles import ArticleSpider
+from warehouse import ArchiveLock
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,29 @@ class CrawlSummary:
     run_id: int | None
     finish_reason: str
     pages_fetched: int
-    errors: int
+    errors: int  # network errors, server errors (5xx), pages that could not be read
+    gone: int  # 404 / 410 answers
+    not_modified: int
     articles_new: int
     versions_new: int
     links_new: int
     stats: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        """'finished', 'partial' (stopped early, or some pages failed) or 'failed'."""
+        if self.pages_fetched == 0:
+            return "failed"
+        if self.finish_reason != "finished" or self.errors:
+            return "partial"
+        return "finished"
+
+    def describe(self) -> str:
+        return (
+            f"{self.pages_fetched} pages fetched ({self.not_modified} not modified, "
+            f"{self.gone} gone, {self.errors} errors), {self.articles_new} new articles, "
+            f"{self.versions_new} new versions, {self.links_new} new related links"
+        )
 
 
 def is_local(url: str) -> bool:
@@ -73,12 +92,19 @@ def crawl(
     profile: str | SiteProfile = "demo",
     url: str | Sequence[str] | None = None,
     overrides: dict[str, Any] | None = None,
+    lock: bool = True,
 ) -> CrawlSummary:
     """Crawl a site into the archive ``db`` and return a summary.
+
+    The archive's lock is held for the whole crawl (``lock=False`` when the caller holds
+    it already); a crawl that was killed is taken up where it stopped.
 
     Twisted's reactor runs once per process: call this once per process (the command
     line does), or run ``relnews crawl`` in a subprocess.
     """
+    if lock:
+        with ArchiveLock(db):
+            return crawl(db, profile, url, overrides, lock=False)
     if not isinstance(profile, SiteProfile):
         profile = load_profile(profile)
     resolved = profile.resolve(url)
@@ -92,6 +118,8 @@ def crawl(
         finish_reason=str(stats.get("finish_reason", "unknown")),
         pages_fetched=int(stats.get("relnews/pages_fetched", 0)),
         errors=int(stats.get("relnews/errors", 0)),
+        gone=int(stats.get("relnews/gone", 0)),
+        not_modified=int(stats.get("relnews/not_modified", 0)),
         articles_new=int(stats.get("relnews/articles_new", 0)),
         versions_new=int(stats.get("relnews/versions_new", 0)),
         links_new=int(stats.get("relnews/links_new", 0)),

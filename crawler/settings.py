@@ -31,6 +31,9 @@ DEPTH_LIMIT = 20
 HTTPERROR_ALLOW_ALL = True
 
 ITEM_PIPELINES = {"crawler.pipelines.WarehousePipeline": 500}
+# Near the downloader: it sees a 304 before the other middlewares, and answers
+# replayed pages without a download.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ArchiveMiddleware": 950}
 EXTENSIONS = {"crawler.extensions.ProgressReporter": 500}
 
 # The archive, and how many pages go to it per transaction. Between two batches the
@@ -38,6 +41,9 @@ EXTENSIONS = {"crawler.extensions.ProgressReporter": 500}
 RELNEWS_DB = ""
 RELNEWS_BATCH_SIZE = 100
 RELNEWS_PROGRESS_EVERY = 2.0  # seconds between progress lines; 0 turns them off
+RELNEWS_CONDITIONAL = True  # If-None-Match / If-Modified-Since for stored pages
+RELNEWS_DB_WAIT = 120.0  # seconds to wait for readers to let go of the file
+RELNEWS_RESUME = True  # take up a crawl that was killed, from where it stopped
 
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"

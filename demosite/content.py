@@ -98,6 +98,12 @@ class DemoArticle:
     published: datetime  # naive UTC
     related: tuple[RelatedItem, ...] = ()  # in the editors' order
     focus: tuple[str, ...] = ()  # the topic words the text was written around
+    modified: datetime | None = None  # set when an editor corrects the article (tests)
+
+    @property
+    def last_changed(self) -> datetime:
+        """When the page last changed: what the sitemap and Last-Modified say."""
+        return self.modified or self.published
 
     @property
     def path(self) -> str:

@@ -221,10 +221,10 @@ def robots_txt(base_url: str) -> str:
 
 
 def sitemap_xml(site: DemoSite, base_url: str) -> str:
-    """A sitemaps.org urlset of every article, with its publication day as lastmod."""
+    """A sitemaps.org urlset of every article, with the day it last changed as lastmod."""
     urls = "".join(
         f"<url><loc>{escape(base_url + a.path)}</loc>"
-        f"<lastmod>{a.published:%Y-%m-%d}</lastmod></url>\n"
+        f"<lastmod>{a.last_changed.isoformat(timespec='seconds')}+00:00</lastmod></url>\n"
         for a in site.newest()
     )
     return (

@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -57,6 +59,7 @@ class DemoServer:
         self.host = str(bound_host)
         self.port = int(bound_port)
         self._thread: threading.Thread | None = None
+        self.stats: Counter[str] = Counter()  # requests served, 304s sent
 
     @property
     def url(self) -> str:
@@ -130,6 +133,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         status, headers, body = self._route()
+        self.demo.stats["requests"] += 1
+        if status == HTTPStatus.OK:
+            # Conditional requests, as a well-run site answers them (RFC 9110 13.2.2:
+            # If-None-Match wins over If-Modified-Since).
+            headers["ETag"] = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            if_none_match = self.headers.get("If-None-Match")
+            if_modified_since = self.headers.get("If-Modified-Since")
+            not_modified = False
+            if if_none_match is not None:
+                not_modified = headers["ETag"] in [tag.strip() for tag in if_none_match.split(",")]
+            elif if_modified_since and "Last-Modified" in headers:
+                try:
+                    since = parsedate_to_datetime(if_modified_since)
+                    not_modified = parsedate_to_datetime(headers["Last-Modified"]) <= since
+                except (TypeError, ValueError):
+                    not_modified = False
+            if not_modified:
+                self.demo.stats["not_modified"] += 1
+                status, body = HTTPStatus.NOT_MODIFIED, b""
+                headers.pop("Content-Type", None)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -164,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
             text = pages.article_page(site, article, demo.base_url, now, charset)
             status, headers, body = _html(text, charset)
             headers["Last-Modified"] = format_datetime(
-                article.published.replace(tzinfo=UTC), usegmt=True
+                article.last_changed.replace(tzinfo=UTC), usegmt=True
             )
             return status, headers, body
 

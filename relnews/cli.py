@@ -16,7 +16,7 @@ import click
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
 from relnews import jobs
 from relnews.output import FORMATS, format_rows
-from warehouse import Reader, WarehouseError, opened
+from warehouse import ArchiveLock, LockHeld, Reader, WarehouseError, opened
 
 DEFAULT_DB = "relnews.duckdb"
 DEMO_DB = "relnews-demo.duckdb"
@@ -53,6 +53,9 @@ def clean_errors(command: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except LockHeld as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(jobs.EXIT_LOCKED)
         except (WarehouseError, ProfileError) as error:
             raise click.ClickException(str(error)) from error
 
@@ -102,11 +105,7 @@ def demo(db: Path, port: int, verbose: bool) -> None:
         summary = crawl(db, "demo", url=server.url, overrides=_log_settings(verbose))
     finally:
         server.close()
-    click.echo(
-        f"      {summary.pages_fetched} pages fetched, {summary.errors} errors, "
-        f"{summary.articles_new} new articles, {summary.versions_new} new versions, "
-        f"{summary.links_new} new related links"
-    )
+    click.echo(f"      {summary.describe()}")
     click.echo("[3/4] fitting the TF-IDF model")
     fitted = jobs.fit(db)
     click.echo(f"      {fitted.model_id}: {fitted.n_lists} suggestions for "
@@ -133,58 +132,106 @@ def _log_settings(verbose: bool) -> dict[str, Any]:
     return {"LOG_LEVEL": "INFO" if verbose else "WARNING"}
 
 
-@cli.command()
-@db_option()
-@click.option(
-    "--profile",
-    "profile_name",
-    default="demo",
-    show_default=True,
-    help="A built-in profile name (see `relnews profiles`) or a TOML file.",
-)
-@click.option("--url", "urls", multiple=True,
-              help="The site's address (for profiles with relative start URLs), or a page "
-                   "to start from; repeat for several.")  # fmt: skip
-@click.option("--max-pages", type=int, help="Stop after this many pages.")
-@click.option("--contact", help="A URL or e-mail added to the User-Agent.")
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
-              help="Any Scrapy setting, e.g. -s DOWNLOAD_DELAY=2.")  # fmt: skip
-@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
-@clean_errors
-def crawl(
-    db: Path,
-    profile_name: str,
-    urls: tuple[str, ...],
+def crawl_options(command: Callable) -> Callable:
+    """The options shared by `relnews crawl` and `relnews refresh`."""
+    options = [
+        click.option("--profile", "profile_name", default="demo", show_default=True,
+                     help="A built-in profile name (see `relnews profiles`) or a TOML file."),
+        click.option("--url", "urls", multiple=True,
+                     help="The site's address (for profiles with relative start URLs), or a "
+                          "page to start from; repeat for several."),
+        click.option("--max-pages", type=int, help="Stop after this many pages."),
+        click.option("--max-depth", type=int, help="Follow links this many hops at most."),
+        click.option("--max-time", type=float, help="Stop after this many seconds."),
+        click.option("--max-age-days", type=float,
+                     help="Skip related articles older than this (by their displayed age)."),
+        click.option("--contact", help="A URL or e-mail added to the User-Agent."),
+        click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+                     help="Any Scrapy setting, e.g. -s DOWNLOAD_DELAY=2."),
+        click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def crawl_overrides(
     max_pages: int | None,
+    max_depth: int | None,
+    max_time: float | None,
+    max_age_days: float | None,
     contact: str | None,
     settings: tuple[str, ...],
     verbose: bool,
-) -> None:
-    """Crawl a site into the archive.
-
-    Example: relnews crawl --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
-    """
-    from crawler.run import crawl as run_crawl
-
+) -> dict[str, Any]:
+    """Scrapy settings from the shared crawl options."""
     overrides = _log_settings(verbose)
-    if max_pages:
-        overrides["CLOSESPIDER_PAGECOUNT"] = max_pages
-    if contact:
-        overrides["RELNEWS_CONTACT"] = contact
+    for name, value in (
+        ("CLOSESPIDER_PAGECOUNT", max_pages),
+        ("DEPTH_LIMIT", max_depth),
+        ("CLOSESPIDER_TIMEOUT", max_time),
+        ("RELNEWS_MAX_AGE_DAYS", max_age_days),
+        ("RELNEWS_CONTACT", contact),
+    ):
+        if value is not None:
+            overrides[name] = value
     for item in settings:
         name, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
         overrides[name.strip()] = value
+    return overrides
+
+
+@cli.command()
+@db_option()
+@crawl_options
+@clean_errors
+def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) -> None:
+    """Crawl a site into the archive.
+
+    A second crawl asks only for what changed (conditional requests, sitemap lastmod);
+    a crawl that was killed is taken up where it stopped. Exit code: 0 done, 1 failed,
+    2 partial (stopped early, or some pages failed), 3 another crawl holds the archive.
+
+    Example: relnews crawl --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
+    """
+    from crawler.run import crawl as run_crawl
+
     profile = load_profile(profile_name)
-    summary = run_crawl(db, profile, url=list(urls), overrides=overrides)
-    click.echo(
-        f"run {summary.run_id} {summary.finish_reason}: {summary.pages_fetched} pages fetched, "
-        f"{summary.errors} errors, {summary.articles_new} new articles, "
-        f"{summary.versions_new} new versions, {summary.links_new} new related links"
+    summary = run_crawl(db, profile, url=list(urls), overrides=crawl_overrides(**options))
+    click.echo(f"run {summary.run_id} {summary.status}: {summary.describe()}")
+    sys.exit({"finished": jobs.EXIT_OK, "partial": jobs.EXIT_PARTIAL}.get(summary.status, 1))
+
+
+@cli.command()
+@db_option()
+@crawl_options
+@click.option("-k", default=10, show_default=True, help="Suggestions stored per article.")
+@clean_errors
+def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **options: Any) -> None:
+    """Incremental crawl, then refit, new lists and evaluation if anything changed.
+
+    For cron and systemd timers. Exit code: 0 done, 1 failed, 2 partial (stopped early,
+    some pages failed, or no model could be fitted), 3 another run holds the archive.
+
+    Example: relnews refresh --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
+    """
+    profile = load_profile(profile_name)
+    result = jobs.refresh(
+        db,
+        profile,
+        urls,
+        overrides=crawl_overrides(**options),
+        k=k,
+        on_step=lambda message: click.echo(f"refresh: {message}"),
     )
-    if summary.finish_reason != "finished":
-        sys.exit(2)
+    if result.report is not None:
+        click.echo(result.report.format_table())
+    for note in result.notes:
+        click.echo(f"refresh: {note}", err=True)
+    click.echo(f"refresh: {['done', 'failed', 'partial'][result.exit_code]}")
+    sys.exit(result.exit_code)
 
 
 @cli.command()
@@ -274,6 +321,74 @@ def profiles(fmt: str) -> None:
         profile = load_profile(path)
         rows.append((name, profile.description, str(path)))
     echo_rows(["name", "description", "file"], rows, fmt)
+
+
+@cli.command()
+@click.argument("url")
+@db_option()
+@click.option(
+    "--from", "old_id", type=int, help="The older version's id (default: the one before --to)."
+)
+@click.option("--to", "new_id", type=int, help="The newer version's id (default: the latest).")
+@clean_errors  # fmt: skip
+def diff(url: str, db: Path, old_id: int | None, new_id: int | None) -> None:
+    """Show what changed between two versions of an article.
+
+    Example: relnews diff http://127.0.0.1:8765/news/sommeil/x_12.htm --db news.duckdb
+    """
+    from warehouse.diff import diff_article
+
+    with opened(db, read_only=True) as con:
+        resolved = Reader(con).resolve_url(url) or url
+        old, new, text = diff_article(con, resolved, old_id, new_id)
+    click.echo(f"{resolved}: version {old['version_id']} -> {new['version_id']}")
+    click.echo(text or "(no difference in the stored fields)")
+
+
+@cli.command()
+@db_option()
+@click.option(
+    "--profile",
+    "profile_name",
+    required=True,
+    help="The profile to read the pages with (a name or a TOML file).",
+)
+@click.option("--site", help="Only pages of this host:port.")
+@clean_errors  # fmt: skip
+def reanalyse(db: Path, profile_name: str, site: str | None) -> None:
+    """Read every stored page again with a (changed) profile, without fetching.
+
+    Example: relnews reanalyse --profile mysite.toml --db news.duckdb
+    """
+    from crawler.reanalyse import reanalyse as run_reanalyse
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"reanalyse: {done}/{total} pages", err=True)
+
+    profile = load_profile(profile_name)
+    with ArchiveLock(db):
+        counts = run_reanalyse(db, profile, site=site, on_progress=progress)
+    click.echo(
+        f"reanalysed {counts['pages']} pages: {counts['versions_new']} new versions, "
+        f"{counts['links_new']} new related links, {counts['unreadable']} unreadable"
+    )
+
+
+@cli.command("export-warc")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@db_option()
+@click.option("--latest", is_flag=True, help="Only each URL's newest capture.")
+@clean_errors
+def export_warc(file: Path, db: Path, latest: bool) -> None:
+    """Write the stored pages as a WARC file (gzipped when FILE ends in .gz).
+
+    Example: relnews export-warc archive.warc.gz --db news.duckdb
+    """
+    from warehouse.warc import export_warc as write_warc
+
+    with opened(db, read_only=True) as con:
+        count = write_warc(con, file, latest_only=latest)
+    click.echo(f"{count} records written to {file}")
 
 
 def main() -> None:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import joblib
 
+from crawler.profiles import SiteProfile
+from crawler.run import CrawlSummary, crawl
 from recommender import TfidfRecommender
 from recommender.experiment import EvaluationReport, compare_methods
-from warehouse import Reader, WarehouseError, Writer, opened
+from warehouse import ArchiveLock, Reader, WarehouseError, Writer, opened
 
 
 def models_dir_for(db: str | Path) -> Path:
@@ -132,3 +136,62 @@ def evaluate(
 
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+#: Exit codes of `relnews refresh` (and `relnews crawl`), for cron and systemd.
+EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    crawl: CrawlSummary
+    fitted: FitResult | None
+    report: EvaluationReport | None
+    notes: tuple[str, ...]
+
+    @property
+    def exit_code(self) -> int:
+        if self.crawl.status == "failed":
+            return EXIT_FAILED
+        if self.crawl.status == "partial" or self.notes:
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+
+def refresh(
+    db: str | Path,
+    profile: str | SiteProfile,
+    urls: Sequence[str] = (),
+    overrides: dict[str, Any] | None = None,
+    k: int = 10,
+    on_step: Callable[[str], None] = lambda message: None,
+) -> RefreshResult:
+    """Incremental crawl, then refit, new lists and evaluation when the archive changed.
+
+    Holds the archive's lock throughout, so two refreshes never overlap (the second one
+    raises :class:`warehouse.LockHeld` at once).
+    """
+    notes: list[str] = []
+    with ArchiveLock(db):
+        on_step(f"crawling into {db}")
+        summary = crawl(db, profile, url=list(urls), overrides=overrides, lock=False)
+        on_step(f"crawl {summary.status}: {summary.describe()}")
+        with opened(db, read_only=True) as con:
+            has_model = Reader(con).latest_model_id() is not None
+        changed = summary.articles_new or summary.versions_new or summary.gone
+        fitted, report = None, None
+        if changed or not has_model:
+            on_step("fitting the model and writing new lists")
+            try:
+                fitted = fit(db, k=k)
+            except WarehouseError as error:
+                notes.append(f"not fitted: {error}")
+        else:
+            on_step("nothing changed: the model and its lists stay as they are")
+        if fitted is not None or changed:
+            on_step("evaluating against the editors' links")
+            try:
+                report = evaluate(db)
+            except ValueError as error:  # e.g. no held-out article has editorial links
+                notes.append(f"not evaluated: {error}")
+    return RefreshResult(summary, fitted, report, tuple(notes))

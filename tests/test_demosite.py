@@ -177,7 +177,8 @@ def test_sitemap_lists_every_article(server: DemoServer, site: DemoSite) -> None
         for url in root.findall("sm:url", ns)
     }
     assert entries == {
-        server.base_url + a.path: a.published.strftime("%Y-%m-%d") for a in site.articles
+        server.base_url + a.path: a.published.isoformat(timespec="seconds") + "+00:00"
+        for a in site.articles
     }
 
 

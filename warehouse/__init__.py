@@ -5,11 +5,14 @@ through the plain records of :mod:`warehouse.model`.
 """
 
 from warehouse.database import WarehouseError, apply_migrations, connect, opened
+from warehouse.lock import ArchiveLock, LockHeld
 from warehouse.model import Article, DateValue, EditorialLink, Fetch, PageRecord, RelatedLink
 from warehouse.reader import QueryResult, Reader
 from warehouse.writer import Writer
 
 __all__ = [
+    "ArchiveLock",
+    "LockHeld",
     "Article",
     "DateValue",
     "EditorialLink",

@@ -7,6 +7,7 @@ each is applied in its own transaction and recorded in ``schema_migrations``.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -51,8 +52,13 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path, read_only: bool = False, wait: float = 0.0
+) -> duckdb.DuckDBPyConnection:
     """Open the archive at ``path``; a writable open creates it and migrates it.
+
+    ``wait`` is how many seconds to keep trying while another process holds the file
+    (DuckDB lets one process write or several read, never both at once).
 
     Raises
     ------
@@ -67,13 +73,19 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as error:
-        raise WarehouseError(
-            f"cannot open {path}: {error}. DuckDB lets one process write or many read, "
-            "never both: wait for the running crawl's batch to finish and try again"
-        ) from error
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise WarehouseError(
+                f"cannot open {path}: {error}. DuckDB lets one process write or many read, "
+                "never both: wait for the running crawl's batch to finish and try again"
+            ) from error
     if not read_only:
         apply_migrations(con)
     else:

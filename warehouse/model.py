@@ -119,10 +119,27 @@ class Fetch:
     last_modified: str | None = None
     body: bytes | None = None  # raw bytes as served, kept compressed by the warehouse
     error: str | None = None
+    # For a 304 Not Modified: the hash of the stored capture the server confirmed.
+    stored_hash: str | None = None
 
     @property
     def content_hash(self) -> str | None:
-        return hashlib.sha256(self.body).hexdigest() if self.body is not None else None
+        if self.body is None:
+            return self.stored_hash
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Validator:
+    """What the archive knows of a URL's last good fetch, for a conditional request."""
+
+    url: str
+    fetched_at: datetime
+    content_hash: str
+    etag: str | None = None
+    last_modified: str | None = None
+    encoding: str | None = None
+    final_url: str | None = None
 
 
 @dataclass(frozen=True)

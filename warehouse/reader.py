@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-from warehouse.model import Article, DateValue, EditorialLink
+from warehouse.model import Article, DateValue, EditorialLink, Validator
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,37 @@ class Reader:
         cursor = self.con.execute(sql, parameters or [])
         columns = [column[0] for column in cursor.description or []]
         return QueryResult(columns, cursor.fetchall() if columns else [])
+
+    def validators(self, site: str | None = None) -> dict[str, Validator]:
+        """The last good fetch of every URL (of one site, by netloc), for conditional
+        requests and for replaying stored pages."""
+        rows = self.con.execute(
+            "SELECT url, fetched_at, content_hash, etag, last_modified, encoding, final_url"
+            " FROM fetches WHERE status BETWEEN 200 AND 299 AND content_hash IS NOT NULL"
+            + (" AND split_part(url, '/', 3) = ?" if site else "")
+            + " QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetch_id DESC) = 1",
+            [site] if site else [],
+        ).fetchall()
+        return {row[0]: Validator(*row) for row in rows}
+
+    def run_fetches(self, run_id: int) -> dict[str, tuple[int | None, str | None, str | None]]:
+        """What a run fetched so far: url -> (status, final URL, content hash)."""
+        rows = self.con.execute(
+            "SELECT url, status, final_url, content_hash FROM fetches WHERE run_id = ?"
+            " QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetch_id DESC) = 1",
+            [run_id],
+        ).fetchall()
+        return {url: (status, final, digest) for url, status, final, digest in rows}
+
+    def capture(self, content_hash: str) -> bytes | None:
+        """A stored raw page, decompressed."""
+        row = self.con.execute(
+            "SELECT compression, body FROM captures WHERE content_hash = ?", [content_hash]
+        ).fetchone()
+        if row is None:
+            return None
+        compression, body = row
+        return zlib.decompress(body) if compression == "zlib" else bytes(body)
 
     def counts(self) -> dict[str, int]:
         """How many rows the main tables hold."""

@@ -44,6 +44,19 @@ class Writer:
         ).fetchone()
         return int(row[0])
 
+    def resumable_run(self, site: str, profile: str) -> int | None:
+        """The run of this site and profile that was cut off (still 'running'), if any.
+
+        Call it only while holding the archive's crawl lock: then no other process is
+        running that crawl, and a 'running' run is one that was killed.
+        """
+        row = self.con.execute(
+            "SELECT max(run_id) FROM crawl_runs WHERE site = ? AND profile = ?"
+            " AND status IN ('running', 'interrupted')",
+            [site, profile],
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def finish_run(
         self,
         run_id: int,
@@ -77,14 +90,24 @@ class Writer:
             SELECT
               (SELECT count(*) FROM fetches WHERE run_id = $run),
               (SELECT count(*) FROM fetches WHERE run_id = $run
-                 AND (status IS NULL OR status >= 400)),
+                 AND (status IS NULL OR status >= 500 OR error IS NOT NULL)),
+              (SELECT count(*) FROM fetches WHERE run_id = $run AND status IN (404, 410)),
+              (SELECT count(*) FROM fetches WHERE run_id = $run AND status = 304),
               (SELECT count(*) FROM articles WHERE first_seen_run = $run),
               (SELECT count(*) FROM article_versions WHERE run_id = $run),
               (SELECT count(*) FROM related_links WHERE first_seen_run = $run)
             """,
             {"run": run_id},
         ).fetchone()
-        keys = ("pages_fetched", "errors", "articles_new", "versions_new", "links_new")
+        keys = (
+            "pages_fetched",
+            "errors",
+            "gone",
+            "not_modified",
+            "articles_new",
+            "versions_new",
+            "links_new",
+        )
         return dict(zip(keys, (int(value) for value in row), strict=True))
 
     # -- pages --------------------------------------------------------------------
@@ -106,7 +129,7 @@ class Writer:
     def _write_page(self, run_id: int, record: PageRecord) -> None:
         fetch = record.fetch
         content_hash = fetch.content_hash
-        if fetch.body is not None:
+        if fetch.body is not None:  # a 304 confirms a capture already stored
             self.con.execute(
                 "INSERT INTO captures VALUES (?, 'zlib', ?, ?) ON CONFLICT DO NOTHING",
                 [content_hash, zlib.compress(fetch.body, 6), len(fetch.body)],
@@ -126,7 +149,7 @@ class Writer:
                 fetch.etag,
                 fetch.last_modified,
                 content_hash,
-                len(fetch.body) if fetch.body is not None else None,
+                len(fetch.body) if fetch.body is not None else None,  # bytes sent
                 fetch.error,
                 record.article is not None,
             ],
@@ -148,6 +171,26 @@ class Writer:
             self._alias(fetched_url, article.url, "canonical", run_id)
         version_id = self._write_article(run_id, fetch_id, fetch.fetched_at, article)
         self._write_links(run_id, article.url, version_id, record.related_links)
+
+    def write_analyses(
+        self,
+        run_id: int,
+        analyses: Iterable[tuple[int, datetime, Article, Sequence[RelatedLink]]],
+    ) -> int:
+        """Store re-analysed pages ``(fetch_id, fetched_at, article, related links)`` of
+        earlier fetches, in one transaction; no fetch is recorded."""
+        count = 0
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for fetch_id, fetched_at, article, links in analyses:
+                version_id = self._write_article(run_id, fetch_id, fetched_at, article)
+                self._write_links(run_id, article.url, version_id, links)
+                count += 1
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return count
 
     def _alias(self, alias_url: str, url: str, reason: str, run_id: int) -> None:
         self.con.execute(

@@ -1,0 +1,421 @@
+"""Page metadata for generic analysis: title, dates, author, tags, section, language.
+
+Each fact is looked up in the page's own declarations, most trusted first: JSON-LD, then
+OpenGraph, then other meta tags, then ``<time>`` elements, then the URL. Dates keep the
+name of the declaration they came from and how precise it is; when two declarations
+disagree, the first is kept and the disagreement is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from crawler.analysis import _clean_url, text_of
+from crawler.dates import parse_date
+from warehouse.model import DateValue
+
+# JSON-LD types that describe the page's own article, most specific first; a WebPage
+# only answers when no article object is there.
+_ARTICLE_TYPES = (
+    "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "reviewnewsarticle", "backgroundnewsarticle", "askpublicnewsarticle", "article",
+    "blogposting", "liveblogposting", "socialmediaposting", "techarticle",
+    "scholarlyarticle", "report", "review", "medicalscholarlyarticle",
+)  # fmt: skip
+_PAGE_TYPES = ("webpage", "medicalwebpage", "itempage", "aboutpage", "qapage", "faqpage")
+
+# Meta tags (name=, property= or itemprop=, compared in lower case) for each field.
+_META_PUBLISHED = (
+    "article:published_time", "datepublished", "date", "pubdate", "publishdate",
+    "publish-date", "publish_date", "publication_date", "dc.date", "dc.date.issued",
+    "dc.date.created", "dcterms.issued", "dcterms.created", "dcterms.date",
+    "sailthru.date", "parsely-pub-date", "article.published", "og:published_time",
+    "citation_publication_date", "originalpublicationdate", "displaydate",
+)  # fmt: skip
+_META_MODIFIED = (
+    "article:modified_time", "datemodified", "last-modified", "lastmod", "dc.date.modified",
+    "dcterms.modified", "article.updated", "og:updated_time", "revised",
+)  # fmt: skip
+_META_KEYWORDS = ("news_keywords", "keywords", "parsely-tags", "sailthru.tags")
+_META_SECTION = ("section", "article.section", "parsely-section", "category")
+_META_DESCRIPTION = ("og:description", "description", "twitter:description", "dc.description")
+
+# /2019/03/12/ or /2019-03-12/ in a path; /2019/03/ alone gives the month.
+_URL_DAY = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)([/_-])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])(?!\d)"
+)
+_URL_MONTH = re.compile(r"/((?:19|20)\d\d)/(0?[1-9]|1[0-2])(?:/|$)")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—·»]+\s+|\s*[|·»]\s*")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a page says about itself, apart from its text."""
+
+    title: str
+    canonical_url: str | None
+    published: DateValue | None
+    modified: DateValue | None
+    author: str | None
+    language: str | None
+    tags: tuple[str, ...]
+    rubrique: str | None
+    description: str
+    date_conflicts: tuple[str, ...]
+
+
+def read_metadata(
+    root: etree._Element, url: str, base: str, fetched_at: datetime, language_hint: str | None
+) -> Metadata:
+    """Read the page's metadata from its declarations (see the module's docstring)."""
+    ld = _json_ld_article(root)
+    metas = _metas(root)
+    languages = tuple(dict.fromkeys(lang for lang in (language_hint, "fr", "en") if lang))
+
+    def parse(raw: object, source: str) -> DateValue | None:
+        if not isinstance(raw, str) or not raw.strip():
+            return None
+        return parse_date(raw, fetched_at, source, languages)
+
+    published_candidates = [
+        parse(ld.get("datePublished") or ld.get("dateCreated"), "json-ld"),
+        parse(_first(metas, ("article:published_time",)), "opengraph"),
+        parse(_first(metas, _META_PUBLISHED[1:]), "meta"),
+        _time_date(root, fetched_at, languages, modified=False),
+        _url_date(url),
+    ]
+    modified_candidates = [
+        parse(ld.get("dateModified"), "json-ld"),
+        parse(_first(metas, ("article:modified_time", "og:updated_time")), "opengraph"),
+        parse(_first(metas, _META_MODIFIED), "meta"),
+        _time_date(root, fetched_at, languages, modified=True),
+    ]
+    published, conflicts = _agree("published", published_candidates)
+    modified, modified_conflicts = _agree("modified", modified_candidates)
+
+    site_names = _site_names(root, ld, metas, url)
+    title = _title(root, ld, metas, site_names)
+    description = _first(metas, _META_DESCRIPTION) or _string(ld.get("description"))
+    description = _collapse(description)
+    return Metadata(
+        title=title,
+        canonical_url=_canonical(root, ld, metas, base),
+        published=published,
+        modified=modified,
+        author=_author(root, ld, metas),
+        language=_language(root, ld, metas, language_hint),
+        tags=_tags(ld, metas),
+        rubrique=_collapse(
+            _string(ld.get("articleSection")) or _first(metas, ("article:section", *_META_SECTION))
+        )
+        or None,
+        description=description,
+        date_conflicts=tuple(conflicts + modified_conflicts),
+    )
+
+
+# --- JSON-LD -------------------------------------------------------------------------
+
+
+def _json_ld_objects(root: etree._Element) -> Iterator[dict[str, Any]]:
+    """Every object of the page's JSON-LD scripts, flattening lists and @graph."""
+    for script in root.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+        raw = (script.text or "").strip()
+        # Some CMSs wrap the JSON in a CDATA section or an HTML comment.
+        raw = re.sub(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$", "", raw)
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack[0:0] = item
+            elif isinstance(item, dict):
+                yield item
+                if isinstance(item.get("@graph"), list):
+                    stack[0:0] = item["@graph"]
+
+
+def _types(item: dict[str, Any]) -> set[str]:
+    kind = item.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.lower().rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
+
+
+def _json_ld_article(root: etree._Element) -> dict[str, Any]:
+    """The JSON-LD object describing the page: an article type first, else a WebPage."""
+    best: tuple[int, dict[str, Any]] | None = None
+    for item in _json_ld_objects(root):
+        kinds = _types(item)
+        rank = min(
+            [_ARTICLE_TYPES.index(k) for k in kinds if k in _ARTICLE_TYPES]
+            + [len(_ARTICLE_TYPES) + _PAGE_TYPES.index(k) for k in kinds if k in _PAGE_TYPES]
+            + [999]
+        )
+        # An article type ranks by kind only; ties go to the first object on the page.
+        if rank < 999 and (best is None or rank < best[0]):
+            best = (rank, item)
+    return best[1] if best else {}
+
+
+def _string(value: object) -> str:
+    """A JSON-LD value as text: a string, the first of a list, or an object's name."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value:
+        return _string(value[0])
+    if isinstance(value, dict):
+        return _string(value.get("name") or value.get("@value") or "")
+    return ""
+
+
+def _names(value: object) -> list[str]:
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    name = _string(value).strip()
+    return [name] if name else []
+
+
+# --- meta tags -----------------------------------------------------------------------
+
+
+def _metas(root: etree._Element) -> dict[str, list[str]]:
+    """Meta tags by lower-cased name, property or itemprop, values in page order."""
+    metas: dict[str, list[str]] = {}
+    for meta in root.xpath("//meta[@content]"):
+        content = meta.get("content", "").strip()
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = (meta.get(attribute) or "").strip().lower()
+            if key:
+                metas.setdefault(key, []).append(content)
+    return metas
+
+
+def _first(metas: dict[str, list[str]], keys: tuple[str, ...]) -> str:
+    for key in keys:
+        for value in metas.get(key, ()):
+            if value.strip():
+                return value.strip()
+    return ""
+
+
+# --- dates ---------------------------------------------------------------------------
+
+
+def _time_date(
+    root: etree._Element, fetched_at: datetime, languages: tuple[str, ...], modified: bool
+) -> DateValue | None:
+    """The date of the ``<time datetime>`` that most looks like the page's own.
+
+    One marked as such (itemprop, pubdate) wins; then one in a header or byline; then
+    the first inside the article element. Any other <time> may belong to a comment or a
+    teaser, so it is not used.
+    """
+    marks = ("datemodified", "modified", "updated") if modified else ("datepublished", "publish")
+    ranked: list[tuple[int, int, etree._Element]] = []
+    for order, node in enumerate(root.xpath("//time[@datetime]")):
+        label = " ".join(node.get(a) or "" for a in ("itemprop", "class", "id")).lower()
+        if any(mark in label for mark in marks) or (not modified and node.get("pubdate")):
+            rank = 0
+        elif modified:
+            continue
+        elif node.xpath("ancestor::header or ancestor::*[contains(@class,'byline')]"):
+            rank = 1
+        elif node.xpath("ancestor::article"):
+            rank = 2
+        else:
+            continue
+        ranked.append((rank, order, node))
+    for _rank, _order, node in sorted(ranked, key=lambda entry: entry[:2]):
+        date = parse_date(node.get("datetime", ""), fetched_at, "time", languages)
+        if date is not None:
+            return date
+    return None
+
+
+def _url_date(url: str) -> DateValue | None:
+    path = urlsplit(url).path
+    match = _URL_DAY.search(path)
+    if match:
+        year, _sep, month, day = match.groups()
+        try:
+            return DateValue(datetime(int(year), int(month), int(day)), "url", "day")
+        except ValueError:
+            return None
+    match = _URL_MONTH.search(path)
+    if match:
+        return DateValue(datetime(int(match[1]), int(match[2]), 1), "url", "month")
+    return None
+
+
+_PRECISION_RANK = {"exact": 0, "day": 1, "month": 2, "year": 3}
+
+
+def _truncate(value: datetime, precision: str) -> datetime:
+    if precision == "year":
+        return datetime(value.year, 1, 1)
+    if precision == "month":
+        return datetime(value.year, value.month, 1)
+    if precision == "day":
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _shown(date: DateValue) -> str:
+    if date.precision == "year":
+        return f"{date.value:%Y}"
+    if date.precision == "month":
+        return f"{date.value:%Y-%m}"
+    return f"{date.value:%Y-%m-%d}"
+
+
+def _agree(field: str, candidates: list[DateValue | None]) -> tuple[DateValue | None, list[str]]:
+    """The first date found, and a note for each other source more than a day away.
+
+    Both dates are compared at the coarser of their precisions, so a URL's day does not
+    clash with a timestamp late that evening in another time zone.
+    """
+    found = [date for date in candidates if date is not None]
+    if not found:
+        return None, []
+    kept, conflicts = found[0], []
+    for other in found[1:]:
+        coarser = max(kept.precision, other.precision, key=_PRECISION_RANK.__getitem__)
+        gap = abs(_truncate(kept.value, coarser) - _truncate(other.value, coarser))
+        if gap > timedelta(days=1):
+            conflicts.append(
+                f"{field}: {kept.source} {_shown(kept)} != {other.source} {_shown(other)}"
+            )
+    return kept, conflicts
+
+
+# --- title, names, the rest ----------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Lower case, no accents, letters and digits only: for comparing names."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if c.isalnum())
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _site_names(
+    root: etree._Element, ld: dict[str, Any], metas: dict[str, list[str]], url: str
+) -> list[str]:
+    names = [
+        _first(metas, ("og:site_name", "application-name", "apple-mobile-web-app-title")),
+        _string(ld.get("publisher")),
+    ]
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    names.append(host.rsplit(".", 1)[0] if "." in host else host)
+    return [_fold(name) for name in names if _fold(name)]
+
+
+def _strip_site_name(title: str, site_names: list[str]) -> str:
+    """Drop a trailing (or leading) " | Site name" when it names the site."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    for keep_end in (False, True):  # the site's name is usually last, sometimes first
+        edge = _fold(parts[0] if keep_end else parts[-1])
+        if edge and any(edge == name or edge in name or name in edge for name in site_names):
+            separator = list(_TITLE_SEPARATORS.finditer(title))[0 if keep_end else -1]
+            kept = title[separator.end() :] if keep_end else title[: separator.start()]
+            return kept.strip() or title
+    return title
+
+
+def _title(
+    root: etree._Element, ld: dict[str, Any], metas: dict[str, list[str]], site_names: list[str]
+) -> str:
+    h1 = next((text for text in (text_of(h) for h in root.xpath("//h1")) if text), "")
+    html_title = next((text_of(t) for t in root.xpath("//title")), "")
+    for candidate in (
+        _first(metas, ("og:title", "twitter:title")),
+        _string(ld.get("headline")) or _string(ld.get("name")),
+        h1,
+        html_title,
+    ):
+        candidate = _collapse(candidate)
+        if candidate:
+            return _strip_site_name(candidate, site_names)
+    return ""
+
+
+def _canonical(
+    root: etree._Element, ld: dict[str, Any], metas: dict[str, list[str]], base: str
+) -> str | None:
+    page = ld.get("mainEntityOfPage")
+    page_id = page.get("@id") if isinstance(page, dict) else page
+    for href in (
+        *root.xpath("//link[translate(@rel,'CANONIL','canonil')='canonical']/@href")[:1],
+        _first(metas, ("og:url",)),
+        page_id if isinstance(page_id, str) else "",
+        ld.get("url") if isinstance(ld.get("url"), str) else "",
+    ):
+        url = _clean_url(href, base) if href else None
+        if url:
+            return url
+    return None
+
+
+def _author(root: etree._Element, ld: dict[str, Any], metas: dict[str, list[str]]) -> str | None:
+    names = _names(ld.get("author") or ld.get("creator"))
+    if not names:
+        names = [
+            value
+            for value in (_first(metas, ("author", "article:author", "dc.creator", "byl")),)
+            if value and not value.startswith(("http://", "https://"))
+        ]
+    if not names:
+        names = [text for text in (text_of(a) for a in root.xpath("//a[@rel='author']")) if text]
+    names = list(dict.fromkeys(_collapse(name) for name in names if _collapse(name)))
+    return ", ".join(names[:5]) or None
+
+
+def _language(
+    root: etree._Element, ld: dict[str, Any], metas: dict[str, list[str]], hint: str | None
+) -> str | None:
+    for raw in (
+        root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "",
+        _string(ld.get("inLanguage")),
+        _first(metas, ("og:locale", "content-language", "language", "dc.language")),
+    ):
+        code = re.split(r"[-_,;\s]", raw.strip().lower(), maxsplit=1)[0]
+        if code.isalpha() and 2 <= len(code) <= 3:
+            return code
+    return hint
+
+
+def _tags(ld: dict[str, Any], metas: dict[str, list[str]]) -> tuple[str, ...]:
+    sources: list[list[str]] = [metas.get("article:tag", [])]
+    keywords = ld.get("keywords")
+    sources.append(keywords if isinstance(keywords, list) else [_string(keywords)])
+    sources += [[value] for value in (_first(metas, (key,)) for key in _META_KEYWORDS)]
+    for values in sources:
+        tags = [
+            _collapse(tag)
+            for value in values
+            if isinstance(value, str)
+            for tag in re.split(r"[,;]", value)
+        ]
+        tags = list(dict.fromkeys(tag for tag in tags if tag))
+        if tags:
+            return tuple(tags[:50])
+    return ()

@@ -1,0 +1,65 @@
+"""One crawl or refresh at a time per archive: an exclusive lock file beside it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from types import TracebackType
+
+from warehouse.database import WarehouseError
+
+
+class LockHeld(WarehouseError):
+    """Another process is crawling or refreshing this archive."""
+
+
+def lock_path_for(db: str | Path) -> Path:
+    db = Path(db)
+    return db.with_name(db.name + ".lock")
+
+
+class ArchiveLock:
+    """An exclusive, non-blocking lock on ``<db>.lock``.
+
+    The operating system drops it when the holder exits, even by SIGKILL, so a killed
+    run never leaves a stale lock behind. The file holds the holder's process id.
+    """
+
+    def __init__(self, db: str | Path) -> None:
+        self.path = lock_path_for(db)
+        self._fd: int | None = None
+
+    def acquire(self) -> ArchiveLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise LockHeld(
+                f"another crawl or refresh holds the lock {self.path} (pid {holder}); "
+                "wait for it to finish"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> ArchiveLock:
+        return self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
