@@ -1,0 +1,187 @@
+"""Incremental refresh, resumption after a kill, the archive lock, diff, reanalysis, WARC."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from conftest import ROOT, run_relnews
+from demosite.server import DemoServer
+
+
+def query(db, sql, params=()):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            con = duckdb.connect(str(db), read_only=True)
+            break
+        except duckdb.IOException:  # the crawler is writing a batch
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def count(db, table):
+    return query(db, f"SELECT count(*) FROM {table}")[0][0]
+
+
+@pytest.fixture
+def server():
+    with DemoServer(port=0) as server:
+        yield server
+
+
+def refresh(server, db, *args, check=True):
+    return run_relnews("refresh", "--url", server.url, "--db", str(db), *args, check=check)
+
+
+def test_second_refresh_asks_only_what_changed(server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    first = refresh(server, db)
+    assert "refresh: done" in first.stdout
+    versions, links = count(db, "article_versions"), count(db, "related_links")
+    served_before = server.stats["requests"]
+
+    second = refresh(server, db)
+    assert "refresh: done" in second.stdout
+    assert "nothing changed" in second.stdout
+    assert (count(db, "article_versions"), count(db, "related_links")) == (versions, links)
+    # conditional requests were sent and answered 304; unchanged articles were skipped
+    assert server.stats["not_modified"] > 0
+    requests = server.stats["requests"] - served_before
+    assert requests < 0.3 * served_before
+    runs = query(db, "SELECT status, stats->>'relnews/skipped_by_lastmod' FROM crawl_runs")
+    assert runs[1][0] == "finished" and int(runs[1][1]) >= 300
+    assert query(db, "SELECT count(*) FROM fetches WHERE run_id = 2 AND status = 304")[0][0] > 0
+
+
+def test_changed_page_makes_one_version_and_diff_shows_it(server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    refresh(server, db)
+    site = server.site
+    article = site.articles[100]
+    corrected = dataclasses.replace(
+        article,
+        paragraphs=(*article.paragraphs[:-1], "Correction : les auteurs ont revu leurs chiffres."),
+        modified=datetime.now(UTC).replace(tzinfo=None),
+    )
+    server.site = dataclasses.replace(
+        site, articles=tuple(corrected if a is article else a for a in site.articles)
+    )
+    result = refresh(server, db)
+    assert "1 new versions" in result.stdout
+    url = server.base_url + article.path
+    assert query(db, "SELECT count(*) FROM article_versions WHERE url = ?", [url]) == [(2,)]
+    assert count(db, "article_versions") == len(site.articles) + 1
+
+    diff = run_relnews("diff", url, "--db", str(db)).stdout
+    assert "+Correction : les auteurs ont revu leurs chiffres." in diff
+    assert "-" + article.paragraphs[-1] in diff
+
+
+def test_two_refreshes_never_overlap(server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    slow = subprocess.Popen(
+        [sys.executable, "-m", "relnews", "refresh", "--url", server.url, "--db", str(db),
+         "-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        assert slow.stdout.readline().startswith("refresh: crawling")
+        started = time.monotonic()
+        second = refresh(server, db, check=False)
+        assert time.monotonic() - started < 30  # at once, not after the first one
+        assert second.returncode == 3
+        assert f"{db.name}.lock" in second.stderr
+    finally:
+        slow.kill()
+        slow.wait()
+
+
+def test_crawl_killed_halfway_completes_on_rerun(server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    crawl = subprocess.Popen(
+        [sys.executable, "-m", "relnews", "crawl", "--url", server.url, "--db", str(db),
+         "-s", "RELNEWS_BATCH_SIZE=10", "-s", "DOWNLOAD_DELAY=0.02",
+         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if db.exists() and count(db, "fetches") >= 150:
+                break
+        else:
+            pytest.fail("the crawl did not get halfway in time")
+        crawl.send_signal(signal.SIGKILL)
+    finally:
+        crawl.wait()
+    assert query(db, "SELECT status FROM crawl_runs") == [("running",)]
+    halfway = count(db, "fetches")
+    assert halfway < 400
+
+    result = run_relnews("crawl", "--url", server.url, "--db", str(db))
+    assert "run 1 finished" in result.stdout  # the same run, taken up again
+    site = server.site
+    assert count(db, "articles") == len(site.articles)
+    assert count(db, "article_versions") == len(site.articles)
+    expected_links = sum(len(a.related) for a in site.articles)
+    assert count(db, "related_links") == expected_links
+    # no page was fetched twice, and none is missing
+    twice = query(db, "SELECT url FROM fetches GROUP BY url HAVING count(*) > 1")
+    assert twice == []
+    article_urls = {server.base_url + a.path for a in site.articles}
+    stored = {row[0] for row in query(db, "SELECT url FROM articles")}
+    assert stored == article_urls
+
+
+def test_reanalyse_with_a_changed_profile(server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    run_relnews("crawl", "--url", server.url, "--db", str(db))
+    fetches = count(db, "fetches")
+    same = run_relnews("reanalyse", "--profile", "demo", "--db", str(db)).stdout
+    assert "0 new versions" in same
+    profile = (ROOT / "crawler" / "profiles" / "demo.toml").read_text("utf-8")
+    changed = tmp_path / "demo-no-lead.toml"
+    changed.write_text(profile.replace('lead = "p.news-lead"', 'lead = ""'), "utf-8")
+    result = run_relnews("reanalyse", "--profile", str(changed), "--db", str(db)).stdout
+    assert f"{len(server.site.articles)} new versions" in result
+    assert count(db, "fetches") == fetches  # nothing was fetched again
+    assert query(db, "SELECT count(*) FROM latest_articles WHERE lead <> ''") == [(0,)]
+
+
+def test_export_warc_holds_every_capture(server, tmp_path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    db = tmp_path / "news.duckdb"
+    run_relnews("crawl", "--url", server.url, "--db", str(db))
+    warc = tmp_path / "news.warc.gz"
+    run_relnews("export-warc", str(warc), "--db", str(db))
+    with open(warc, "rb") as stream:
+        records = [
+            (record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read())
+            for record in ArchiveIterator(stream)
+            if record.rec_type == "response"
+        ]
+    expected = query(
+        db, "SELECT count(*) FROM fetches WHERE status = 200 AND content_hash IS NOT NULL"
+    )[0][0]
+    assert len(records) == expected
+    cp1252 = server.base_url + server.site.faults.windows1252_path
+    body = dict(records)[cp1252]
+    assert "é".encode("cp1252") in body  # the bytes as served, not re-encoded
