@@ -205,6 +205,23 @@ def _own_text(element: etree._Element) -> str:
     return " ".join("".join(parts).split())
 
 
+def _heading_text(text: str) -> str | None:
+    return " ".join(text.split()).rstrip(" :-–—").strip() or None
+
+
+def _text_before(element: etree._Element, stop: etree._Element) -> str:
+    """The text of ``element`` that comes before its descendant ``stop``."""
+    parts: list[str] = []
+    for event, node in etree.iterwalk(element, events=("start", "end")):
+        if node is stop:
+            break
+        if event == "start" and isinstance(node.tag, str):
+            parts.append(node.text or "")
+        elif event == "end" and node is not element:
+            parts.append(node.tail or "")
+    return "".join(parts)
+
+
 def _link_text_length(element: etree._Element) -> int:
     return sum(len(text_of(a)) for a in element.iter("a") if a.get("href"))
 
@@ -244,6 +261,10 @@ def _main_container(body: etree._Element) -> etree._Element | None:
         parent = paragraph.getparent()
         if own >= _PROSE and parent is not None:
             scores[parent] = scores.get(parent, 0) + own
+    # Teasers inside a block named "related" are not the page's own text.
+    for element in list(scores):
+        if any(_is_named_related(node) for node in (element, *element.iterancestors())):
+            del scores[element]
     if not scores:
         return None
     return max(scores, key=scores.__getitem__)
@@ -277,10 +298,13 @@ def _block_after_heading(
     heading: etree._Element, base: str, page: str, main: etree._Element | None
 ) -> _Block | None:
     """The smallest container around or after ``heading`` that holds a link."""
-    title = _own_text(heading).rstrip(" :").strip() or None
-    if _anchors(heading, base, page):
-        # "À lire aussi : <a>...</a>" in one element: the element is the block.
-        return _checked(_Block([heading], title, _anchors(heading, base, page)), main)
+    anchors = _anchors(heading, base, page)
+    if anchors:
+        # "À lire aussi : <a>...</a>" in one element: the element is the block, and the
+        # heading is the text before the first link.
+        before = _text_before(heading, anchors[0])
+        return _checked(_Block([heading], _heading_text(before), anchors), main)
+    title = _heading_text(_own_text(heading))
     child = heading
     for _level in range(6):
         parent = child.getparent()
@@ -331,6 +355,8 @@ def _checked(block: _Block, main: etree._Element | None) -> _Block | None:
         return None
     if any(_swallows_main(element, main) for element in block.elements):
         return None
+    if block.heading and any(_is_named_related(element) for element in block.elements):
+        return block  # both its heading and its name say so: teasers may be long
     own = sum(len(_own_text(element)) for element in block.elements)
     linked = sum(_link_text_length(element) for element in block.elements)
     # A list of links with a teaser each, not a run of prose with a few links in it.
@@ -346,13 +372,13 @@ def _names_of(element: etree._Element) -> str:
     return " ".join(element.get(a) or "" for a in ("class", "id", "aria-label")).lower()
 
 
+def _is_named_related(element: etree._Element) -> bool:
+    names = _names_of(element)
+    return bool(_RELATED_NAME.search(names)) and not _NOT_RELATED_NAME.search(names)
+
+
 def _named_blocks(body: etree._Element) -> list[etree._Element]:
-    found = []
-    for element in body.iter(*_BLOCK_TAGS):
-        names = _names_of(element)
-        if _RELATED_NAME.search(names) and not _NOT_RELATED_NAME.search(names):
-            found.append(element)
-    return found
+    return [element for element in body.iter(*_BLOCK_TAGS) if _is_named_related(element)]
 
 
 def _named_block(
@@ -368,7 +394,7 @@ def _named_block(
         if candidate.tag in _HEADING_RANKS or "head" in _names_of(candidate) or "title" in _names_of(candidate):
             text = _own_text(candidate)
             if text and _words(text) <= _HEADING_WORDS:
-                heading = text.rstrip(" :").strip()
+                heading = _heading_text(text)
             break
     return _checked(_Block([element], heading, anchors), main)
 
