@@ -41,15 +41,19 @@ _HEADINGS = frozenset(
         "liens connexes", "vous aimerez aussi", "vous aimerez peut etre aussi",
         "vous pourriez aussi aimer", "ces articles peuvent vous interesser",
         "ces articles pourraient vous interesser", "nos articles sur le meme sujet",
+        "a lire", "a consulter aussi", "a consulter egalement", "pour aller plus loin",
+        "dans la meme categorie",
         # English
         "related", "related articles", "related stories", "related content", "related topics",
         "related posts", "related links", "related news", "related reading", "related coverage",
-        "related pages", "related items", "related guides", "related entries", "see also",
+        "related pages", "related items", "related guides", "related entries", "related post",
+        "related article", "related story", "see also", "see more", "also see",
         "read more", "read next", "read also", "also read", "more on this", "more on this story",
         "more on this topic", "more like this", "you may also like", "you might also like",
         "you may be interested in", "you might be interested in", "recommended",
         "recommended for you", "recommended stories", "recommended articles",
         "recommended reading", "further reading", "more stories", "more to read",
+        "what to read next",
     )
 )  # fmt: skip
 # ... or starts with one of these and stays short ("More from The Verge", "More on: plague").
