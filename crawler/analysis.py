@@ -146,14 +146,16 @@ def _related_by_selectors(
     of the tree, so that it can never reach the article's text."""
     selectors = profile.selectors
     related_links: list[RelatedLink] = []
+    seen: set[str] = set()
     for block in select(root, selectors.related_block):
         heading = _first_text(block, selectors.related_heading) or None
         for item in select(block, selectors.related_item):
             anchors = select(item, selectors.related_link) or ([item] if item.tag == "a" else [])
             anchor = next((a for a in anchors if a.get("href")), None)
             target = _clean_url(anchor.get("href", ""), base) if anchor is not None else None
-            if target is None:
-                continue
+            if target is None or target in seen:
+                continue  # a target listed twice keeps its first place
+            seen.add(target)
             age = _first_text(item, selectors.related_age) or None
             related_links.append(
                 RelatedLink(

@@ -26,6 +26,11 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
 DEPTH_LIMIT = 20
+# Breadth first, so that a page's depth is its distance from the start pages and the
+# depth limit cuts traps, not the far side of a deep but finite site.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # Error answers reach the spider so that they are recorded as fetches.
 HTTPERROR_ALLOW_ALL = True

@@ -32,18 +32,34 @@ SITES = {
         ("libreoffice-help-fr", "libreoffice-help-common"),
         "usr/share/libreoffice/help",
         tuple(
-            f"fr/text/{module}/main0000.html"
-            for module in ("swriter", "scalc", "simpress", "sdraw", "smath", "sbasic", "shared")
-        ),
+            f"fr/text/{page}.html"
+            for page in (
+                "swriter/main0000",
+                "scalc/main0000",
+                "simpress/main0000",
+                "sdraw/main0000",
+                "smath/main0000",
+                "sbasic/shared/main0601",
+                "shared/05/new_help",
+            )
+        ),  # fmt: skip
     ),
     "libreoffice-en": RealSite(
         "libreoffice-en",
         ("libreoffice-help-en-us", "libreoffice-help-common"),
         "usr/share/libreoffice/help",
         tuple(
-            f"en-US/text/{module}/main0000.html"
-            for module in ("swriter", "scalc", "simpress", "sdraw", "smath", "sbasic", "shared")
-        ),
+            f"en-US/text/{page}.html"
+            for page in (
+                "swriter/main0000",
+                "scalc/main0000",
+                "simpress/main0000",
+                "sdraw/main0000",
+                "smath/main0000",
+                "sbasic/shared/main0601",
+                "shared/05/new_help",
+            )
+        ),  # fmt: skip
     ),
     "postgresql": RealSite(
         "postgresql",
