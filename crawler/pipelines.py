@@ -65,6 +65,6 @@ class WarehousePipeline:
         counts = Writer(self.session.con).finish_run(
             self.session.run_id, status, stats=self.crawler.stats.get_stats()
         )
-        self.session.release()
+        self.session.end()
         for key, value in counts.items():
             self.crawler.stats.set_value(f"relnews/{key}", value)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import duckdb
 from scrapy.crawler import Crawler
 
-from warehouse import Reader, Writer, connect
+from warehouse import ArchiveLock, Reader, Writer, connect
 from warehouse.model import Validator
 
 
@@ -29,6 +29,7 @@ class WarehouseSession:
         self.resume = resume
         self.run_id: int | None = None
         self.resumed = False
+        self.lock: ArchiveLock | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
 
     @classmethod
@@ -57,6 +58,13 @@ class WarehouseSession:
             self._con = connect(self.db, wait=self.wait)
         return self._con
 
+    def end(self) -> None:
+        """Close the file and let go of the lock: the crawl is over."""
+        self.release()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
     def release(self) -> None:
         """Close the file until a component needs it again."""
         if self._con is not None:
@@ -64,8 +72,10 @@ class WarehouseSession:
             self._con = None
 
     def begin_run(self) -> int:
-        """Start this crawl's run, or take up the one a killed crawl left unfinished."""
+        """Take the archive's lock, then start this crawl's run, or take up the one a
+        killed crawl left unfinished."""
         if self.run_id is None:
+            self.lock = ArchiveLock(self.db).acquire()
             writer = Writer(self.con)
             previous = writer.resumable_run(self.site, self.profile) if self.resume else None
             self.resumed = previous is not None

@@ -129,7 +129,8 @@ def test_crawling_twice_adds_no_duplicates(demo_server, tmp_path):
     )
     second = counts()
     assert {t: second[t] for t in tables} == {t: first[t] for t in tables}
-    assert second["fetches"] == 2 * first["fetches"]
+    # the second crawl asked only for what may have changed
+    assert 0 < second["fetches"] - first["fetches"] < first["fetches"] / 2
     assert "0 new articles, 0 new versions, 0 new related links" in second_run.stdout
     runs = query(db, "SELECT run_id, status, articles_new FROM crawl_runs ORDER BY run_id")
     assert runs == [(1, "finished", first["articles"]), (2, "finished", 0)]

@@ -23,14 +23,23 @@ class ArchiveLock:
     """An exclusive, non-blocking lock on ``<db>.lock``.
 
     The operating system drops it when the holder exits, even by SIGKILL, so a killed
-    run never leaves a stale lock behind. The file holds the holder's process id.
+    run never leaves a stale lock behind. The file holds the holder's process id. Within
+    one process the lock is re-entrant: a refresh holds it, and the crawl it runs takes
+    it again.
     """
 
+    _held: dict[Path, int] = {}  # lock file -> how many holders in this process
+
     def __init__(self, db: str | Path) -> None:
-        self.path = lock_path_for(db)
+        self.path = lock_path_for(db).resolve()
         self._fd: int | None = None
+        self._reentered = False
 
     def acquire(self) -> ArchiveLock:
+        if ArchiveLock._held.get(self.path):
+            ArchiveLock._held[self.path] += 1
+            self._reentered = True
+            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -45,10 +54,16 @@ class ArchiveLock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
+        ArchiveLock._held[self.path] = 1
         return self
 
     def release(self) -> None:
+        if self._reentered:
+            ArchiveLock._held[self.path] -= 1
+            self._reentered = False
+            return
         if self._fd is not None:
+            ArchiveLock._held.pop(self.path, None)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
