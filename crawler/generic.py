@@ -19,6 +19,8 @@ from crawler.profiles import SiteProfile
 from crawler.related_detection import fold, take_related_blocks
 from warehouse.model import Article, RelatedLink
 
+_MIN_BODY_WORDS = 5
+
 
 def analyse_generic(
     root: etree._Element, url: str, base: str, profile: SiteProfile, fetched_at: datetime
@@ -33,8 +35,9 @@ def analyse_generic(
         return None, ()
     related = take_related_blocks(root, url, base, fetched_at)
     meta = read_metadata(root, url, base, fetched_at, profile.language)
-    body = main_text(root, url)
-    if not meta.title or not body:
+    body = _without_title(main_text(root, url), meta.title)
+    # A few stray words (a menu's "Home") are not the text of an article.
+    if not meta.title or len(body.split()) < _MIN_BODY_WORDS:
         return None, related
     # The lead is the page's own summary, unless it only repeats the title.
     lead = meta.description if fold(meta.description) not in ("", fold(meta.title)) else ""
@@ -62,8 +65,21 @@ def analyse_generic(
 
 def main_text(root: etree._Element, url: str) -> str:
     """The page's main text through trafilatura, paragraphs separated by a blank line."""
+    # Settings measured on tests/benchmarks/extraction.py: trafilatura's own extractor
+    # alone ("fast", no readability/jusText fallback) is more precise there, and tables
+    # hold article text more often than layout.
+    paragraphs = _extract(root, url, fast=True)
+    if _menu_like(paragraphs):
+        # On a few pages the fast path returns the site's menu, one entry a line: the
+        # fallback extractors then find the article.
+        paragraphs = _extract(root, url, fast=False)
+    return "\n\n".join(paragraphs)
+
+
+def _extract(root: etree._Element, url: str, fast: bool) -> list[str]:
     import trafilatura  # slow to import: only generic crawls pay for it
 
+    # trafilatura changes the tree it reads: it gets a copy.
     tree = copy.deepcopy(root)
     # Comments and processing instructions split text runs in trafilatura's eyes, and it
     # drops them itself when it parses a page from a string.
@@ -71,9 +87,24 @@ def main_text(root: etree._Element, url: str) -> str:
     text = trafilatura.extract(
         tree,
         url=url,
+        fast=fast,
         include_comments=False,
-        include_tables=False,
+        include_tables=True,
         deduplicate=False,
     )
     lines = (" ".join(line.split()) for line in (text or "").splitlines())
-    return "\n\n".join(line for line in lines if line)
+    return [line for line in lines if line]
+
+
+def _menu_like(paragraphs: list[str]) -> bool:
+    """A long text made mostly of lines of one to three words: a menu, not an article."""
+    counts = [len(paragraph.split()) for paragraph in paragraphs]
+    total = sum(counts)
+    return total > 300 and sum(count for count in counts if count < 4) > total / 2
+
+
+def _without_title(body: str, title: str) -> str:
+    """The body without a first paragraph that only repeats the title (it is stored as
+    the title already)."""
+    first, _blank, rest = body.partition("\n\n")
+    return rest if rest and fold(first) == fold(title) else body

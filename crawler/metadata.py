@@ -13,7 +13,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,17 +34,19 @@ _ARTICLE_TYPES = (
 )  # fmt: skip
 _PAGE_TYPES = ("webpage", "medicalwebpage", "itempage", "aboutpage", "qapage", "faqpage")
 
-# Meta tags (name=, property= or itemprop=, compared in lower case) for each field.
+# Meta tags (name=, property= or itemprop=, compared in lower case) for each field;
+# OpenGraph's own come first and count as the "opengraph" source.
+_OG_PUBLISHED = ("article:published_time", "og:published_time")
+_OG_MODIFIED = ("article:modified_time", "og:updated_time")
 _META_PUBLISHED = (
-    "article:published_time", "datepublished", "date", "pubdate", "publishdate",
-    "publish-date", "publish_date", "publication_date", "dc.date", "dc.date.issued",
-    "dc.date.created", "dcterms.issued", "dcterms.created", "dcterms.date",
-    "sailthru.date", "parsely-pub-date", "article.published", "og:published_time",
-    "citation_publication_date", "originalpublicationdate", "displaydate",
+    "datepublished", "date", "pubdate", "publishdate", "publish-date", "publish_date",
+    "publication_date", "dc.date", "dc.date.issued", "dc.date.created", "dcterms.issued",
+    "dcterms.created", "dcterms.date", "sailthru.date", "parsely-pub-date",
+    "article.published", "citation_publication_date", "originalpublicationdate", "displaydate",
 )  # fmt: skip
 _META_MODIFIED = (
-    "article:modified_time", "datemodified", "last-modified", "lastmod", "dc.date.modified",
-    "dcterms.modified", "article.updated", "og:updated_time", "revised",
+    "datemodified", "last-modified", "lastmod", "dc.date.modified", "dcterms.modified",
+    "article.updated", "revised",
 )  # fmt: skip
 _META_KEYWORDS = ("news_keywords", "keywords", "parsely-tags", "sailthru.tags")
 _META_SECTION = ("section", "article.section", "parsely-section", "category")
@@ -54,6 +57,7 @@ _URL_DAY = re.compile(
     r"(?<!\d)((?:19|20)\d\d)([/_-])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])(?!\d)"
 )
 _URL_MONTH = re.compile(r"/((?:19|20)\d\d)/(0?[1-9]|1[0-2])(?:/|$)")
+_RFC_2822 = re.compile(r"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—·»]+\s+|\s*[|·»]\s*")
 
 
@@ -82,27 +86,28 @@ def read_metadata(
     languages = tuple(dict.fromkeys(lang for lang in (language_hint, "fr", "en") if lang))
 
     def parse(raw: object, source: str) -> DateValue | None:
-        if not isinstance(raw, str) or not raw.strip():
+        text = _string(raw) if isinstance(raw, (str, list)) else ""
+        if not text.strip():
             return None
-        return parse_date(raw, fetched_at, source, languages)
+        return _plausible(_parse_date(text, fetched_at, source, languages), fetched_at)
 
     published_candidates = [
         parse(ld.get("datePublished") or ld.get("dateCreated"), "json-ld"),
-        parse(_first(metas, ("article:published_time",)), "opengraph"),
-        parse(_first(metas, _META_PUBLISHED[1:]), "meta"),
+        parse(_first(metas, _OG_PUBLISHED), "opengraph"),
+        parse(_first(metas, _META_PUBLISHED), "meta"),
         _time_date(root, fetched_at, languages, modified=False),
         _url_date(url),
     ]
     modified_candidates = [
         parse(ld.get("dateModified"), "json-ld"),
-        parse(_first(metas, ("article:modified_time", "og:updated_time")), "opengraph"),
+        parse(_first(metas, _OG_MODIFIED), "opengraph"),
         parse(_first(metas, _META_MODIFIED), "meta"),
         _time_date(root, fetched_at, languages, modified=True),
     ]
     published, conflicts = _agree("published", published_candidates)
     modified, modified_conflicts = _agree("modified", modified_candidates)
 
-    site_names = _site_names(root, ld, metas, url)
+    site_names = _site_names(ld, metas, url)
     title = _title(root, ld, metas, site_names)
     description = _first(metas, _META_DESCRIPTION) or _string(ld.get("description"))
     description = _collapse(description)
@@ -220,9 +225,9 @@ def _time_date(
 ) -> DateValue | None:
     """The date of the ``<time datetime>`` that most looks like the page's own.
 
-    One marked as such (itemprop, pubdate) wins; then one in a header or byline; then
-    the first inside the article element. Any other <time> may belong to a comment or a
-    teaser, so it is not used.
+    One marked as such (itemprop, pubdate) wins; then one in the article's header or
+    byline; then the first inside the article element. Any other <time> may be the
+    site's masthead, a comment or a teaser, so it is not used.
     """
     marks = ("datemodified", "modified", "updated") if modified else ("datepublished", "publish")
     ranked: list[tuple[int, int, etree._Element]] = []
@@ -232,7 +237,10 @@ def _time_date(
             rank = 0
         elif modified:
             continue
-        elif node.xpath("ancestor::header or ancestor::*[contains(@class,'byline')]"):
+        elif node.xpath(
+            "ancestor::header[ancestor::article or ancestor::main]"
+            " or ancestor::*[contains(@class,'byline')]"
+        ):
             rank = 1
         elif node.xpath("ancestor::article"):
             rank = 2
@@ -240,10 +248,34 @@ def _time_date(
             continue
         ranked.append((rank, order, node))
     for _rank, _order, node in sorted(ranked, key=lambda entry: entry[:2]):
-        date = parse_date(node.get("datetime", ""), fetched_at, "time", languages)
-        if date is not None:
+        date = _parse_date(node.get("datetime", ""), fetched_at, "time", languages)
+        if _plausible(date, fetched_at) is not None:
             return date
     return None
+
+
+def _parse_date(
+    raw: str, fetched_at: datetime, source: str, languages: tuple[str, ...]
+) -> DateValue | None:
+    # RSS-style dates ("Mon, 18 Nov 2019 16:07:38 -0600") carry a time zone that the
+    # general parser would drop.
+    if _RFC_2822.match(raw.strip()):
+        try:
+            value = parsedate_to_datetime(raw.strip())
+        except (TypeError, ValueError):
+            value = None
+        if value is not None:
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return DateValue(value, source, "exact")
+    return parse_date(raw, fetched_at, source, languages)
+
+
+def _plausible(date: DateValue | None, fetched_at: datetime) -> DateValue | None:
+    """The date, unless it is a placeholder (0001-01-01) or later than the fetch."""
+    if date is None or date.value.year < 1970 or date.value > fetched_at + timedelta(days=2):
+        return None
+    return date
 
 
 def _url_date(url: str) -> DateValue | None:
@@ -315,9 +347,7 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _site_names(
-    root: etree._Element, ld: dict[str, Any], metas: dict[str, list[str]], url: str
-) -> list[str]:
+def _site_names(ld: dict[str, Any], metas: dict[str, list[str]], url: str) -> list[str]:
     names = [
         _first(metas, ("og:site_name", "application-name", "apple-mobile-web-app-title")),
         _string(ld.get("publisher")),
@@ -327,6 +357,14 @@ def _site_names(
     return [_fold(name) for name in names if _fold(name)]
 
 
+def _same_name(edge: str, name: str) -> bool:
+    """Whether a title's edge names the site: "CBSSports.com" names cbssports. Short
+    names must match whole, or "ft" would be found in "Microsoft"."""
+    if edge == name:
+        return True
+    return min(len(edge), len(name)) >= 4 and (edge in name or name in edge)
+
+
 def _strip_site_name(title: str, site_names: list[str]) -> str:
     """Drop a trailing (or leading) " | Site name" when it names the site."""
     parts = _TITLE_SEPARATORS.split(title)
@@ -334,7 +372,7 @@ def _strip_site_name(title: str, site_names: list[str]) -> str:
         return title
     for keep_end in (False, True):  # the site's name is usually last, sometimes first
         edge = _fold(parts[0] if keep_end else parts[-1])
-        if edge and any(edge == name or edge in name or name in edge for name in site_names):
+        if edge and any(_same_name(edge, name) for name in site_names):
             separator = list(_TITLE_SEPARATORS.finditer(title))[0 if keep_end else -1]
             kept = title[separator.end() :] if keep_end else title[: separator.start()]
             return kept.strip() or title
@@ -385,7 +423,9 @@ def _author(root: etree._Element, ld: dict[str, Any], metas: dict[str, list[str]
         ]
     if not names:
         names = [text for text in (text_of(a) for a in root.xpath("//a[@rel='author']")) if text]
-    names = list(dict.fromkeys(_collapse(name) for name in names if _collapse(name)))
+    # "By Jane Doe" in a byline: the name is what follows.
+    names = [re.sub(r"^(?:by|par)\s+", "", _collapse(name), flags=re.IGNORECASE) for name in names]
+    names = list(dict.fromkeys(name for name in names if name))
     return ", ".join(names[:5]) or None
 
 
@@ -404,9 +444,11 @@ def _language(
 
 
 def _tags(ld: dict[str, Any], metas: dict[str, list[str]]) -> tuple[str, ...]:
-    sources: list[list[str]] = [metas.get("article:tag", [])]
     keywords = ld.get("keywords")
-    sources.append(keywords if isinstance(keywords, list) else [_string(keywords)])
+    sources: list[list[str]] = [
+        keywords if isinstance(keywords, list) else [_string(keywords)],
+        metas.get("article:tag", []),
+    ]
     sources += [[value] for value in (_first(metas, (key,)) for key in _META_KEYWORDS)]
     for values in sources:
         tags = [

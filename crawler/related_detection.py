@@ -10,8 +10,10 @@ A block is found in three ways, most trusted first:
    same site and of the same kind as the page, with title-like anchors, after the start
    of the main text and outside navigation.
 
-Every block found is taken out of the tree, so that its text cannot reach the article's
-body, and its links are returned in page order.
+Links to tag, topic, category or author pages are not related articles and are left
+out; a target listed twice keeps its first place. Every block that yields a link is
+taken out of the tree, so that its text cannot reach the article's body, and its links
+are returned in page order.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from lxml import etree
 
@@ -59,16 +61,20 @@ _HEADINGS = frozenset(
 # ... or starts with one of these and stays short ("More from The Verge", "More on: plague").
 _HEADING_PREFIXES = ("more from ", "more on ", "autres actualites ", "plus d articles ")
 _HEADING_WORDS = 8
+_HEADING_CHARS = 120
 _HEADING_TAGS = frozenset(
-    "h1 h2 h3 h4 h5 h6 p span div strong b em li header legend dt summary caption label".split()
-)
+    ("h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "div", "strong", "b", "em", "li",
+     "header", "legend", "dt", "summary", "caption", "label")
+)  # fmt: skip
 _HEADING_RANKS = {f"h{level}": level for level in range(1, 7)}
 
 # Classes, ids and aria-labels that name a related block.
 _RELATED_NAME = re.compile(r"related|see-?also|seealso|yarpp|read-?next|lire-?aussi|voir-?aussi")
 # ...but not these, which name tags, videos or products rather than articles.
 _NOT_RELATED_NAME = re.compile(r"unrelated|related-?(?:tags?|videos?|products?|search|entit)")
-_BLOCK_TAGS = frozenset("div section aside ul ol nav dl p table footer span".split())
+_BLOCK_TAGS = frozenset(
+    ("div", "section", "aside", "ul", "ol", "nav", "dl", "p", "table", "footer", "span")
+)
 
 # Class and id words of page furniture that is never an editorial block.
 _FURNITURE = frozenset(
@@ -87,6 +93,12 @@ _FURNITURE_ROLES = frozenset(("navigation", "menu", "menubar", "banner", "conten
 _MIN_ANCHOR_WORDS = 3
 _MIN_MEAN_ANCHOR_WORDS = 4
 _WORD = re.compile(r"\w*[^\W\d_]\w*")
+_INVISIBLE = frozenset(("script", "style", "noscript", "template"))
+# Listing pages, not articles: a link to one is not a related article.
+_TAXONOMY = frozenset(
+    ("tag", "tags", "topic", "topics", "category", "categories", "author", "authors", "label",
+     "labels", "keyword", "keywords")
+)  # fmt: skip
 # A paragraph of at least this many characters of its own text is article prose.
 _PROSE = 100
 
@@ -104,7 +116,7 @@ class _Block:
 
 
 def take_related_blocks(
-    root: etree._Element, url: str, base: str, fetched_at: datetime, structural: bool = True
+    root: etree._Element, url: str, base: str, fetched_at: datetime
 ) -> tuple[RelatedLink, ...]:
     """Find the page's related blocks, take them out of ``root``, return their links.
 
@@ -114,13 +126,12 @@ def take_related_blocks(
     url : the page's URL: links back to it are not related links.
     base : the base for relative links (the page's <base href>, else ``url``).
     fetched_at : the fetch time, which displayed ages ("il y a 3 jours") count back from.
-    structural : also look for unnamed lists of article links (3. in the module docstring).
     """
     body = root.find("body")
     if body is None:
         return ()
     order = {element: index for index, element in enumerate(root.iter())}
-    page = _strip_fragment(url)
+    page = urldefrag(url)[0]
     main = _main_container(body)
     blocks: list[_Block] = []
 
@@ -143,7 +154,7 @@ def take_related_blocks(
         block = _named_block(named, base, page, main)
         if block is not None:
             _add(blocks, block)
-    if structural and main is not None:
+    if main is not None:
         for element in body.iter():
             if not isinstance(element.tag, str) or inside_found(element):
                 continue
@@ -153,8 +164,17 @@ def take_related_blocks(
 
     blocks.sort(key=lambda block: block.position(order))
     links: list[RelatedLink] = []
+    kept: list[_Block] = []
+    seen: set[str] = set()
     for block in blocks:
-        for anchor, target in _targets(block, base, page):
+        targets = _targets(block, base, page)
+        if not targets:
+            continue  # only tag or author pages: not a related block, leave it be
+        kept.append(block)
+        for anchor, target in targets:
+            if target in seen:
+                continue  # a target listed twice keeps its first place
+            seen.add(target)
             age, published = _displayed_age(anchor, block, fetched_at)
             links.append(
                 RelatedLink(
@@ -166,7 +186,7 @@ def take_related_blocks(
                     heading=block.heading,
                 )
             )
-    for block in blocks:
+    for block in kept:
         for element in block.elements:
             if element.getparent() is not None:
                 element.drop_tree()
@@ -191,22 +211,59 @@ def is_related_heading(text: str) -> bool:
     return folded in _HEADINGS or folded.startswith(_HEADING_PREFIXES)
 
 
-def _own_text(element: etree._Element) -> str:
-    """The element's text outside its links (a heading is not a link)."""
+class _TooLong(Exception):
+    pass
+
+
+def _collect_text(element: etree._Element, skip_links: bool, limit: int | None) -> str:
+    """The text of ``element`` without scripts (and without links when ``skip_links``),
+    white space collapsed; raises _TooLong once it passes ``limit`` characters."""
     parts: list[str] = []
+    size = 0
+
+    def add(text: str) -> None:
+        nonlocal size
+        parts.append(text)
+        # The collapsed parts never add up to more than the collapsed whole.
+        size += len(" ".join(text.split()))
+        if limit is not None and size > limit:
+            raise _TooLong
 
     def walk(node: etree._Element) -> None:
         if node.text:
-            parts.append(node.text)
+            add(node.text)
         for child in node:
-            if isinstance(child.tag, str) and not (child.tag == "a" and child.get("href")):
-                if child.tag not in ("script", "style", "noscript"):
-                    walk(child)
+            is_link = child.tag == "a" and child.get("href")
+            if (
+                isinstance(child.tag, str)
+                and child.tag not in _INVISIBLE
+                and not (skip_links and is_link)
+            ):
+                walk(child)
             if child.tail:
-                parts.append(child.tail)
+                add(child.tail)
 
     walk(element)
     return " ".join("".join(parts).split())
+
+
+def _visible_text(element: etree._Element) -> str:
+    """The element's text as a reader sees it: no scripts, white space collapsed."""
+    return _collect_text(element, skip_links=False, limit=None)
+
+
+def _own_text(element: etree._Element) -> str:
+    """The element's text outside its links (a heading is not a link)."""
+    return _collect_text(element, skip_links=True, limit=None)
+
+
+def _short_own_text(element: etree._Element, limit: int) -> str | None:
+    """The element's own text if it is ``limit`` characters or less, else None; most
+    elements of a page are too long to be a heading, and are not read whole."""
+    try:
+        return _collect_text(element, skip_links=True, limit=limit)
+    except _TooLong:
+        return None
 
 
 def _heading_text(text: str) -> str | None:
@@ -236,10 +293,6 @@ def _is_prose(element: etree._Element) -> bool:
 
 def _contains(ancestor: etree._Element, element: etree._Element) -> bool:
     return any(parent is ancestor for parent in element.iterancestors())
-
-
-def _strip_fragment(url: str) -> str:
-    return url.split("#", 1)[0]
 
 
 def _words(text: str) -> int:
@@ -285,11 +338,11 @@ def _headings(body: etree._Element) -> list[etree._Element]:
     """Elements whose own text reads as a related heading, innermost first on a chain."""
     found: list[etree._Element] = []
     for element in body.iter(*_HEADING_TAGS):
-        if element.xpath("ancestor::a[@href] or ancestor::nav"):
-            continue
-        own = _own_text(element)
+        own = _short_own_text(element, _HEADING_CHARS)
         # "(see also ...)" in an index entry is a cross-reference, not a heading.
-        if len(own) > 120 or own.startswith(("(", "[")) or not is_related_heading(own):
+        if own is None or own.startswith(("(", "[")) or not is_related_heading(own):
+            continue
+        if element.xpath("ancestor::a[@href] or ancestor::nav"):
             continue
         # A <p><span>Rubriques connexes</span></p> matches twice: keep the inner one.
         if any(_contains(element, other) for other in found):
@@ -389,13 +442,22 @@ def _named_block(
     element: etree._Element, base: str, page: str, main: etree._Element | None
 ) -> _Block | None:
     anchors = _anchors(element, base, page)
-    if len({_target(a, base) for a in anchors}) < 2:
+    titles: dict[str | None, int] = {}
+    for anchor in anchors:
+        target = _target(anchor, base)
+        titles[target] = max(titles.get(target, 0), _words(_anchor_text(anchor)))
+    # A name alone is a weaker sign than a heading: the links must read like titles.
+    if len(titles) < 2 or 2 * sum(w >= _MIN_ANCHOR_WORDS for w in titles.values()) < len(titles):
         return None
     heading = None
     for candidate in element.iter(*_HEADING_TAGS):
         if candidate is element:
             continue
-        if candidate.tag in _HEADING_RANKS or "head" in _names_of(candidate) or "title" in _names_of(candidate):
+        if (
+            candidate.tag in _HEADING_RANKS
+            or "head" in _names_of(candidate)
+            or "title" in _names_of(candidate)
+        ):
             text = _own_text(candidate)
             if text and _words(text) <= _HEADING_WORDS:
                 heading = _heading_text(text)
@@ -467,8 +529,9 @@ def _structural_block(
     items = _list_items(element)
     if not items:
         return None
-    # After the start of the main text, and not inside it unless after its last prose.
-    if order[element] < order[main]:
+    # After the start of the main text, within the article around it, and not inside
+    # the text itself unless after its last prose.
+    if order[element] < order[main] or not _contains(_article_scope(main), element):
         return None
     if _swallows_main(element, main):
         return None
@@ -492,9 +555,44 @@ def _structural_block(
         return None
     if sum(_words(_anchor_text(a)) for a in anchors) < _MIN_MEAN_ANCHOR_WORDS * len(anchors):
         return None
-    if _is_furniture(element):
+    if _is_furniture(element) or _titled(element, items[0]):
         return None
     return _checked(_Block([element], None, _anchors(element, base, page)), main)
+
+
+def _article_scope(main: etree._Element) -> etree._Element:
+    """The article around the main text: the nearest <article> or <main>, else the
+    main text's parent."""
+    for node in (main, *main.iterancestors()):
+        if node.tag in ("article", "main") or (node.get("role") or "") in ("main", "article"):
+            return node
+    parent = main.getparent()
+    return parent if parent is not None and parent.tag != "body" else main
+
+
+def _titled(element: etree._Element, first_item: etree._Element) -> bool:
+    """Whether a list has a title of its own ("Latest videos", "Most read"): then it is
+    some other named list, since a related heading would have been found first."""
+    if _words(_text_before(element, first_item)):
+        return True
+    node = element
+    for _level in range(3):
+        previous = node.getprevious()
+        while previous is not None and (
+            not isinstance(previous.tag, str)
+            or previous.tag in _INVISIBLE
+            or not _visible_text(previous)
+        ):
+            previous = previous.getprevious()
+        if previous is not None:
+            text = _own_text(previous)
+            return bool(text) and (
+                previous.tag in _HEADING_RANKS or previous.tag == "header" or _words(text) <= 8
+            )
+        node = node.getparent()
+        if node is None or node.tag == "body":
+            return False
+    return False
 
 
 # --- links ---------------------------------------------------------------------------
@@ -513,8 +611,13 @@ def _anchors(element: etree._Element, base: str, page: str) -> list[etree._Eleme
     ]
 
 
+def _is_taxonomy(url: str) -> bool:
+    segments = urlsplit(url).path.lower().split("/")
+    return any(segment in _TAXONOMY for segment in segments)
+
+
 def _anchor_text(anchor: etree._Element) -> str:
-    text = text_of(anchor)
+    text = _visible_text(anchor)
     if text:
         return text
     # An image link: its title or alternative text says what it leads to.
@@ -525,16 +628,14 @@ def _anchor_text(anchor: etree._Element) -> str:
 
 
 def _targets(block: _Block, base: str, page: str) -> list[tuple[etree._Element, str]]:
-    """Each target once, in page order, with its most telling anchor (a card often
-    links its picture and its title to the same article)."""
+    """Each target once, in page order, with its longest anchor (a card often links its
+    picture, its section label and its title to the same article)."""
     chosen: dict[str, etree._Element] = {}
     for anchor in block.anchors:
         target = _target(anchor, base)
-        if target is None or target == page:
+        if target is None or _is_taxonomy(target):
             continue
-        if target not in chosen or (
-            not text_of(chosen[target]) and text_of(anchor)
-        ):
+        if target not in chosen or len(_anchor_text(anchor)) > len(_anchor_text(chosen[target])):
             chosen[target] = anchor
     return [(anchor, target) for target, anchor in chosen.items()]
 
