@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
@@ -19,6 +20,7 @@ NOISE_PARAMETERS = (
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 16)  # the same links recur on every page of a site
 def canonical_url(url: str) -> str:
     """The one spelling of ``url`` that relnews fetches and stores.
 

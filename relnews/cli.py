@@ -14,13 +14,21 @@ from typing import Any
 import click
 
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
-from relnews import jobs
+from relnews.exit_codes import EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
 from relnews.output import FORMATS, format_rows
 from warehouse import ArchiveLock, LockHeld, Reader, WarehouseError, opened
 
 DEFAULT_DB = "relnews.duckdb"
 DEMO_DB = "relnews-demo.duckdb"
 DEMO_PORT = 8765
+
+
+def _jobs():
+    # The jobs pull in scikit-learn: load them only for the commands that fit or rank,
+    # so that a crawl starts fast.
+    from relnews import jobs
+
+    return jobs
 
 
 def db_option(default: str = DEFAULT_DB) -> Callable:
@@ -55,7 +63,7 @@ def clean_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except LockHeld as error:
             click.echo(f"Error: {error}", err=True)
-            sys.exit(jobs.EXIT_LOCKED)
+            sys.exit(EXIT_LOCKED)
         except (WarehouseError, ProfileError) as error:
             raise click.ClickException(str(error)) from error
 
@@ -107,11 +115,11 @@ def demo(db: Path, port: int, verbose: bool) -> None:
         server.close()
     click.echo(f"      {summary.describe()}")
     click.echo("[3/4] fitting the TF-IDF model")
-    fitted = jobs.fit(db)
+    fitted = _jobs().fit(db)
     click.echo(f"      {fitted.model_id}: {fitted.n_lists} suggestions for "
                f"{fitted.n_articles} articles")  # fmt: skip
     click.echo("[4/4] evaluating against the editors' links (newest 20% of articles held out)")
-    report = jobs.evaluate(db)
+    report = _jobs().evaluate(db)
     click.echo("")
     click.echo(report.format_table())
     with opened(db, read_only=True) as con:
@@ -201,7 +209,7 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
     profile = load_profile(profile_name)
     summary = run_crawl(db, profile, url=list(urls), overrides=crawl_overrides(**options))
     click.echo(f"run {summary.run_id} {summary.status}: {summary.describe()}")
-    sys.exit({"finished": jobs.EXIT_OK, "partial": jobs.EXIT_PARTIAL}.get(summary.status, 1))
+    sys.exit({"finished": EXIT_OK, "partial": EXIT_PARTIAL}.get(summary.status, 1))
 
 
 @cli.command()
@@ -218,7 +226,7 @@ def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **option
     Example: relnews refresh --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
     """
     profile = load_profile(profile_name)
-    result = jobs.refresh(
+    result = _jobs().refresh(
         db,
         profile,
         urls,
@@ -243,7 +251,7 @@ def fit(db: Path, k: int) -> None:
 
     Example: relnews fit --db news.duckdb
     """
-    result = jobs.fit(db, k=k)
+    result = _jobs().fit(db, k=k)
     click.echo(
         f"{result.model_id}: fitted on {result.n_articles} articles, {result.n_lists} "
         f"suggestions stored; model saved to {result.path}"
@@ -262,7 +270,7 @@ def evaluate(db: Path, test_fraction: float, seed: int, fmt: str) -> None:
 
     Example: relnews evaluate --db news.duckdb
     """
-    report = jobs.evaluate(db, test_fraction=test_fraction, random_state=seed)
+    report = _jobs().evaluate(db, test_fraction=test_fraction, random_state=seed)
     if fmt == "table":
         click.echo(report.format_table())
     else:
@@ -283,7 +291,7 @@ def recommend(url: str, db: Path, k: int, fmt: str) -> None:
     """
     rows = [
         (r.rank, r.title, r.url, r.score, list(r.shared_terms))
-        for r in jobs.recommend(db, url, k=k)
+        for r in _jobs().recommend(db, url, k=k)
     ]
     echo_rows(["rank", "title", "url", "score", "shared_terms"], rows, fmt)
 

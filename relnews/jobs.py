@@ -20,6 +20,7 @@ from crawler.profiles import SiteProfile
 from crawler.run import CrawlSummary, crawl
 from recommender import TfidfRecommender
 from recommender.experiment import EvaluationReport, compare_methods
+from relnews.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from warehouse import ArchiveLock, Reader, WarehouseError, Writer, opened
 
 
@@ -136,10 +137,6 @@ def evaluate(
 
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-#: Exit codes of `relnews refresh` (and `relnews crawl`), for cron and systemd.
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ class ArticleSpider(SitemapSpider):
         self.sitemap_rules = [("", "parse_page")]
         self.max_age_days = float(max_age_days) if max_age_days not in (None, "") else None
         self.skipped_unchanged: set[str] = set()
+        self.requested: set[str] = set()
         self.stored_pages: dict[str, Any] = {}
         super().__init__(**kwargs)
 
@@ -98,8 +99,11 @@ class ArticleSpider(SitemapSpider):
     def _request(self, url: str) -> scrapy.Request | None:
         """A request for a page, or None when the profile or the limits rule it out."""
         url = canonical_url(url)
-        if url in self.skipped_unchanged or not self.profile.should_follow(url):
+        if url in self.requested or url in self.skipped_unchanged:
+            return None  # Scrapy's duplicate filter would drop it, at a higher cost
+        if not self.profile.should_follow(url):
             return None
+        self.requested.add(url)
         return scrapy.Request(
             url,
             callback=self.parse_page,
