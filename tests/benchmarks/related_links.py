@@ -10,8 +10,12 @@ obtains the site, serves it on 127.0.0.1, and runs a real crawl in a subprocess:
 ``related_links``: source_url, target_url) against the truth, read from the files on disk
 with lxml by this script alone (never through relnews' analysis):
 
-- LibreOffice help: the links ``div.relatedtopics div.relatedbody a[href]``, resolved
-  against the page's ``<base href>`` (itself resolved against the page's URL);
+- LibreOffice help: the links ``div.relatedtopics div.relatedbody a[href]``, and, in the
+  older layout of about 150 pages per language (the same "Rubriques connexes" / "Related
+  Topics" heading, a ``p.related`` alone in a ``div.embedded``, with no
+  ``div.relatedtopics``), the links of the elements that follow that heading's
+  ``div.embedded``; resolved against the page's ``<base href>`` (itself resolved against
+  the page's URL);
 - PostgreSQL docs: the links of the ``div.refsect1`` section whose ``h2`` is "See Also".
 
 Only the pages the crawl fetched with status 200 (table ``fetches``) count. URLs are
@@ -94,9 +98,22 @@ def _targets(anchors: list[lxml.html.HtmlElement], base: str) -> list[str]:
     return targets
 
 
+def _older_layout_blocks(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The elements after a ``div.embedded`` that holds only the related heading."""
+    blocks = []
+    for div in root.iter("div"):
+        if not _has_class(div, "embedded") or any(
+            _has_class(a, "relatedtopics") for a in div.iterancestors("div")
+        ):
+            continue
+        if any(_has_class(p, "related") for p in div.iterchildren("p")):
+            blocks.extend(div.itersiblings())
+    return blocks
+
+
 def libreoffice_truth(root: lxml.html.HtmlElement, page_url: str) -> list[str]:
-    """Targets of ``div.relatedtopics div.relatedbody a[href]``, in page order (repeats
-    kept: a page may list a target twice)."""
+    """Targets of the related block, in page order (repeats kept: a page may list a
+    target twice)."""
     anchors = []
     for anchor in root.iter("a"):
         if anchor.get("href") is None:
@@ -106,6 +123,8 @@ def libreoffice_truth(root: lxml.html.HtmlElement, page_url: str) -> list[str]:
         in_topics = any(_has_class(div, "relatedtopics") for div in ancestors)
         if in_body and in_topics:
             anchors.append(anchor)
+    for block in _older_layout_blocks(root):
+        anchors.extend(a for a in block.iter("a") if a.get("href") is not None)
     return _targets(anchors, _document_base(root, page_url))
 
 
