@@ -2,34 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.session import WarehouseSession
 from warehouse import Writer
 from warehouse.model import PageRecord
 
+logger = logging.getLogger(__name__)
+
+#: The finish reason of a crawl stopped because a batch could not be stored.
+WRITE_FAILED = "relnews_write_failed"
+
 
 class WarehousePipeline:
     """Stores every page in the DuckDB archive, in batches.
 
-    Each batch is one transaction, so a crash loses at most the pages of the batch under
-    way and never leaves half a page behind; between batches the file is closed, so
-    analysts can read it while the crawl runs.
+    Each batch is one transaction, so a crash loses at most the pages of the batches not
+    yet written and never leaves half a page behind. Batches are written in order by one
+    writer thread, while the crawl goes on (DuckDB lets go of Python's lock while it
+    works). The file stays open from one batch to the next, but once it has been open
+    ``RELNEWS_RELEASE_EVERY`` seconds it is released (after the batch under way, for half
+    a second at least when more batches wait), so analysts can read it while the crawl
+    runs.
+
+    A batch that cannot be stored stops the crawl (finish reason ``relnews_write_failed``)
+    and ``close_spider`` raises the error: the run is left unfinished, as a killed crawl
+    leaves it, and the next crawl takes it up.
+
+    Settings: ``RELNEWS_BATCH_SIZE`` (pages per transaction, default 100),
+    ``RELNEWS_RELEASE_EVERY`` (seconds, default 5.0; 0 releases the file after every
+    batch).
     """
 
-    def __init__(self, crawler: Crawler, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, batch_size: int, release_every: float = 5.0) -> None:
         self.crawler = crawler
         self.batch_size = batch_size
+        self.release_every = release_every
         self.buffer: list[PageRecord] = []
+        self.writer: BatchWriter | None = None
+        self._stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarehousePipeline:
         if not crawler.settings.get("RELNEWS_DB"):
             raise NotConfigured("set RELNEWS_DB to the archive file to store pages")
-        return cls(crawler, crawler.settings.getint("RELNEWS_BATCH_SIZE", 100))
+        return cls(
+            crawler,
+            crawler.settings.getint("RELNEWS_BATCH_SIZE", 100),
+            crawler.settings.getfloat("RELNEWS_RELEASE_EVERY", 5.0),
+        )
 
     @property
     def session(self) -> WarehouseSession:
@@ -41,30 +69,138 @@ class WarehousePipeline:
         stats = self.crawler.stats
         stats.set_value("relnews/run_id", run_id)
         stats.set_value("relnews/resumed", self.session.resumed)
+        self.writer = BatchWriter(self.session, self.release_every)
+        self.writer.start()
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageRecord):
+            if self.writer is not None and self.writer.error is not None:
+                self._stop()  # nothing more can be stored: the next crawl fetches it again
+                return item
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
                 self.flush()
         return item
 
     def flush(self) -> None:
+        """Hand the pages gathered so far to the writer thread."""
         if self.buffer:
-            Writer(self.session.con).write_pages(self.session.run_id, self.buffer)
-            self.crawler.stats.inc_value("relnews/pages_stored", len(self.buffer))
+            assert self.writer is not None, "the pipeline was not opened"
+            self.writer.submit(self.buffer)
             self.buffer = []
-        self.session.release()
+            # (stats are not thread-safe: the reactor's thread copies the writer's count)
+            self.crawler.stats.set_value("relnews/pages_stored", self.writer.stored)
+
+    def _stop(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        engine = self.crawler.engine
+        if hasattr(engine, "close_spider_async"):  # Scrapy 2.14 and later
+            closing = deferred_from_coro(engine.close_spider_async(reason=WRITE_FAILED))
+        else:
+            closing = engine.close_spider(self.crawler.spider, WRITE_FAILED)
+        closing.addErrback(lambda failure: logger.error("cannot stop the crawl: %s", failure))
 
     def close_spider(self, spider: Any = None) -> None:
-        self.flush()
-        reason = self.crawler.stats.get_value("finish_reason") or "finished"
-        # Ctrl-C or SIGTERM: the next crawl takes the run up again; a limit reached
-        # (pages, time) ends it as partial.
-        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "partial")
-        counts = Writer(self.session.con).finish_run(
-            self.session.run_id, status, stats=self.crawler.stats.get_stats()
-        )
-        self.session.end()
+        try:
+            if self.writer is not None:
+                if self.writer.error is None:
+                    self.flush()
+                self.writer.close()  # waits for every batch handed over
+                self.crawler.stats.set_value("relnews/pages_stored", self.writer.stored)
+                if self.writer.error is not None:
+                    self.crawler.stats.set_value("relnews/write_error", repr(self.writer.error))
+                    raise RuntimeError(
+                        f"the archive {self.session.db} could not store a batch of pages: "
+                        f"{self.writer.error}"
+                    ) from self.writer.error
+            reason = self.crawler.stats.get_value("finish_reason") or "finished"
+            # Ctrl-C or SIGTERM: the next crawl takes the run up again; a limit reached
+            # (pages, time) ends it as partial.
+            status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "partial")
+            counts = Writer(self.session.con).finish_run(
+                self.session.run_id, status, stats=self.crawler.stats.get_stats()
+            )
+        finally:
+            self.session.end()
         for key, value in counts.items():
             self.crawler.stats.set_value(f"relnews/{key}", value)
+
+
+#: Put on a BatchWriter's queue to end its thread.
+_STOP = object()
+
+
+class BatchWriter(threading.Thread):
+    """The thread that writes batches of pages into the archive, one after the other.
+
+    ``submit`` hands it a batch (and blocks while ``max_pending`` batches wait, so a crawl
+    faster than its archive slows down instead of filling the memory); ``stored`` counts
+    the pages written. The first batch that fails is logged and kept in ``error``; the
+    batches after it are dropped.
+    """
+
+    def __init__(
+        self, session: WarehouseSession, release_every: float = 5.0, max_pending: int = 4
+    ) -> None:
+        super().__init__(name="relnews-writer", daemon=True)
+        self.session = session
+        self.stored = 0
+        self.release_every = release_every
+        # After a release, the file stays closed at least this long (a reader's turn).
+        self.pause = min(0.5, release_every / 10)
+        self.error: BaseException | None = None
+        self._jobs: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+
+    def submit(self, records: list[PageRecord]) -> None:
+        if not self.is_alive():
+            raise RuntimeError("the archive's writer thread is not running")
+        self._jobs.put(records)
+
+    def close(self) -> None:
+        """Write every batch handed over, then end the thread (the file stays open)."""
+        if self.is_alive():
+            self._jobs.put(_STOP)
+            self.join()
+
+    def run(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=self._time_to_release())
+            except queue.Empty:  # nothing to write for a while: let readers in
+                self._release()
+                continue
+            if job is _STOP:
+                return
+            if self.error is not None:
+                continue
+            try:
+                stored = self.session.write_pages(job, pause=self.pause)
+            except BaseException as error:  # kept, and raised again by close_spider
+                self.error = error
+                logger.error(
+                    "cannot store %d pages in %s: %s",
+                    len(job),
+                    self.session.db,
+                    error,
+                    exc_info=error,
+                )
+                continue
+            self.stored += stored
+            if self._time_to_release() == 0:
+                self._release()
+
+    def _time_to_release(self) -> float:
+        """Seconds until the file is due for a release (while it is closed, the reactor's
+        thread may open it to read: look again in a second)."""
+        held = self.session.held_for()
+        return 1.0 if held is None else max(0.0, self.release_every - held)
+
+    def _release(self) -> None:
+        try:
+            self.session.release()
+        except Exception as error:
+            if self.error is None:
+                self.error = error
+            logger.error("cannot close %s: %s", self.session.db, error, exc_info=error)

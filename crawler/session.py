@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -9,14 +12,22 @@ import duckdb
 from scrapy.crawler import Crawler
 
 from warehouse import ArchiveLock, Reader, Writer, connect
-from warehouse.model import Validator
+from warehouse.model import PageRecord, Validator
 
 
 class WarehouseSession:
     """The crawl's view of the archive, shared by the pipeline and the middlewares.
 
-    The connection opens when a component needs it and is released after each batch of
-    pages is written, so other processes (analysts) can read between two batches.
+    The connection opens when a component needs it. The pipeline keeps it open across
+    batches of pages and releases it every few seconds (``release``), so that other
+    processes (analysts) can read the file between two batches.
+
+    Threads: pages are written by the pipeline's writer thread (``write_pages``) through
+    a cursor of its own, while the reactor thread reads through the session's connection
+    (``capture``, ``validators``...). DuckDB connections are not safe to share between
+    threads, cursors are: ``_lock`` guards the connection (opening, closing, the reactor's
+    reads), ``_writing`` is held while a batch is written, so the file is never closed
+    under a write.
     """
 
     def __init__(
@@ -31,6 +42,12 @@ class WarehouseSession:
         self.resumed = False
         self.lock: ArchiveLock | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._cursor: duckdb.DuckDBPyConnection | None = None  # the writer thread's
+        self._opened_at = 0.0
+        self._released_at = float("-inf")
+        # Lock order: _writing, then _lock.
+        self._lock = threading.RLock()
+        self._writing = threading.Lock()
 
     @classmethod
     def of(cls, crawler: Crawler) -> WarehouseSession:
@@ -53,10 +70,18 @@ class WarehouseSession:
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            # An analyst may be reading between two batches: wait for the file.
-            self._con = connect(self.db, wait=self.wait)
-        return self._con
+        """The connection, for the thread that is not the writer's (the reactor's)."""
+        with self._lock:
+            if self._con is None:
+                # An analyst may be reading between two batches: wait for the file.
+                self._con = connect(self.db, wait=self.wait)
+                self._opened_at = time.monotonic()
+            return self._con
+
+    def held_for(self) -> float | None:
+        """How long the file has been open, in seconds (None: it is closed)."""
+        with self._lock:
+            return None if self._con is None else time.monotonic() - self._opened_at
 
     def end(self) -> None:
         """Close the file and let go of the lock: the crawl is over."""
@@ -66,29 +91,52 @@ class WarehouseSession:
             self.lock = None
 
     def release(self) -> None:
-        """Close the file until a component needs it again."""
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        """Close the file until a component needs it again (after the batch being written)."""
+        with self._writing, self._lock:
+            if self._cursor is not None:
+                self._cursor.close()
+                self._cursor = None
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+                self._released_at = time.monotonic()
+
+    def write_pages(self, records: Iterable[PageRecord], pause: float = 0.0) -> int:
+        """Store a batch of pages in this crawl's run, in one transaction (any thread, one
+        at a time). When the file was released less than ``pause`` seconds ago, wait that
+        long before opening it again, so that a reader waiting for it gets its turn."""
+        with self._writing:
+            wait = self._released_at + pause - time.monotonic()
+            if self._con is None and wait > 0:
+                time.sleep(wait)
+            with self._lock:
+                if self._cursor is None:
+                    self._cursor = self.con.cursor()
+                cursor = self._cursor
+            return Writer(cursor).write_pages(self.begin_run(), records)
 
     def begin_run(self) -> int:
         """Take the archive's lock, then start this crawl's run, or take up the one a
         killed crawl left unfinished."""
-        if self.run_id is None:
-            self.lock = ArchiveLock(self.db).acquire()
-            writer = Writer(self.con)
-            previous = writer.resumable_run(self.site, self.profile) if self.resume else None
-            self.resumed = previous is not None
-            self.run_id = (
-                previous if previous is not None else writer.start_run(self.site, self.profile)
-            )
-        return self.run_id
+        with self._lock:
+            if self.run_id is None:
+                self.lock = ArchiveLock(self.db).acquire()
+                writer = Writer(self.con)
+                previous = writer.resumable_run(self.site, self.profile) if self.resume else None
+                self.resumed = previous is not None
+                self.run_id = (
+                    previous if previous is not None else writer.start_run(self.site, self.profile)
+                )
+            return self.run_id
 
     def validators(self) -> dict[str, Validator]:
-        return Reader(self.con).validators(self.site)
+        with self._lock:
+            return Reader(self.con).validators(self.site)
 
     def run_fetches(self) -> dict[str, tuple[Any, ...]]:
-        return Reader(self.con).run_fetches(self.begin_run()) if self.resumed else {}
+        with self._lock:
+            return Reader(self.con).run_fetches(self.begin_run()) if self.resumed else {}
 
     def capture(self, content_hash: str) -> bytes | None:
-        return Reader(self.con).capture(content_hash)
+        with self._lock:
+            return Reader(self.con).capture(content_hash)

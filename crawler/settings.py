@@ -41,12 +41,14 @@ ITEM_PIPELINES = {"crawler.pipelines.WarehousePipeline": 500}
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ArchiveMiddleware": 950}
 EXTENSIONS = {"crawler.extensions.ProgressReporter": 500}
 
-# The archive, and how many pages go to it per transaction. Between two batches the
-# file is closed, so analysts can read it while a crawl runs.
+# The archive, and how many pages go to it per transaction (written by one thread, in
+# order). The file is closed at least every RELNEWS_RELEASE_EVERY seconds, so analysts
+# can read it while a crawl runs.
 RELNEWS_DB = ""
 RELNEWS_BATCH_SIZE = 100
 RELNEWS_PROGRESS_EVERY = 2.0  # seconds between progress lines; 0 turns them off
 RELNEWS_CONDITIONAL = True  # If-None-Match / If-Modified-Since for stored pages
+RELNEWS_RELEASE_EVERY = 5.0  # seconds the file may stay open before readers get a turn
 RELNEWS_DB_WAIT = 120.0  # seconds to wait for readers to let go of the file
 RELNEWS_RESUME = True  # take up a crawl that was killed, from where it stopped
 

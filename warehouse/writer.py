@@ -6,9 +6,11 @@ happen) but no article, no version and no related link.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -26,6 +28,139 @@ def _now() -> datetime:
 
 def _site_of(url: str) -> str:
     return urlsplit(url).netloc
+
+
+@dataclass(frozen=True)
+class _Gone:
+    """A 404 or 410 answer for ``url``, in batch order."""
+
+    url: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class _Sighting:
+    """An article read from a page (a fetch of this batch or an earlier one), in batch order."""
+
+    fetch_id: int
+    fetched_at: datetime
+    article: Article
+    links: Sequence[RelatedLink]
+
+
+# The columns of each table as a batch binds them: (name, DuckDB type).
+_CAPTURE_COLUMNS = (
+    ("content_hash", "VARCHAR"),
+    ("compression", "VARCHAR"),
+    ("body", "BLOB"),
+    ("bytes", "INTEGER"),
+)
+_FETCH_COLUMNS = (
+    ("fetch_id", "BIGINT"),
+    ("run_id", "INTEGER"),
+    ("url", "VARCHAR"),
+    ("final_url", "VARCHAR"),
+    ("status", "INTEGER"),
+    ("fetched_at", "TIMESTAMP"),
+    ("content_type", "VARCHAR"),
+    ("encoding", "VARCHAR"),
+    ("etag", "VARCHAR"),
+    ("last_modified", "VARCHAR"),
+    ("content_hash", "VARCHAR"),
+    ("bytes", "INTEGER"),
+    ("error", "VARCHAR"),
+    ("is_article", "BOOLEAN"),
+)
+_ALIAS_COLUMNS = (
+    ("alias_url", "VARCHAR"),
+    ("url", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("last_seen_run", "INTEGER"),
+)
+_ARTICLE_COLUMNS = (
+    ("url", "VARCHAR"),
+    ("site", "VARCHAR"),
+    ("first_seen_run", "INTEGER"),
+    ("last_seen_run", "INTEGER"),
+    ("first_seen_at", "TIMESTAMP"),
+    ("last_seen_at", "TIMESTAMP"),
+    ("gone_at", "TIMESTAMP"),
+    ("latest_version_id", "BIGINT"),
+)
+_VERSION_COLUMNS = (
+    ("version_id", "BIGINT"),
+    ("url", "VARCHAR"),
+    ("content_hash", "VARCHAR"),
+    ("run_id", "INTEGER"),
+    ("fetch_id", "BIGINT"),
+    ("fetched_at", "TIMESTAMP"),
+    ("title", "VARCHAR"),
+    ("lead", "VARCHAR"),
+    ("body", "VARCHAR"),
+    ("published_at", "TIMESTAMP"),
+    ("published_source", "VARCHAR"),
+    ("published_precision", "VARCHAR"),
+    ("modified_at", "TIMESTAMP"),
+    ("modified_source", "VARCHAR"),
+    ("modified_precision", "VARCHAR"),
+    ("rubrique", "VARCHAR"),
+    ("tags", "VARCHAR[]"),
+    ("author", "VARCHAR"),
+    ("language", "VARCHAR"),
+    ("canonical_url", "VARCHAR"),
+    ("sources", "VARCHAR[]"),
+    ("theme", "VARCHAR"),
+    ("theme_url", "VARCHAR"),
+    ("date_conflicts", "VARCHAR[]"),
+)
+_LINK_COLUMNS = (
+    ("source_url", "VARCHAR"),
+    ("target_url", "VARCHAR"),
+    ("position", "INTEGER"),
+    ("anchor_text", "VARCHAR"),
+    ("displayed_age", "VARCHAR"),
+    ("target_published_at", "TIMESTAMP"),
+    ("target_published_precision", "VARCHAR"),
+    ("heading", "VARCHAR"),
+    ("source_version_id", "BIGINT"),
+    ("first_seen_run", "INTEGER"),
+    ("last_seen_run", "INTEGER"),
+)
+
+
+def _names(columns: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(name for name, _ in columns)
+
+
+def _version_row(version_id: int, run_id: int, sighting: _Sighting, content_hash: str) -> tuple:
+    article = sighting.article
+    published, modified = article.published, article.modified
+    return (
+        version_id,
+        article.url,
+        content_hash,
+        run_id,
+        sighting.fetch_id,
+        sighting.fetched_at,
+        article.title,
+        article.lead,
+        article.body,
+        published.value if published else None,
+        published.source if published else None,
+        published.precision if published else None,
+        modified.value if modified else None,
+        modified.source if modified else None,
+        modified.precision if modified else None,
+        article.rubrique,
+        list(article.tags),
+        article.author,
+        article.language,
+        article.canonical_url,
+        list(article.sources),
+        article.theme,
+        article.theme_url,
+        list(article.date_conflicts),
+    )
 
 
 class Writer:
@@ -111,66 +246,40 @@ class Writer:
         return dict(zip(keys, (int(value) for value in row), strict=True))
 
     # -- pages --------------------------------------------------------------------
+    #
+    # A batch is written with a handful of set-based statements, one or two per table,
+    # whatever its size: each table's rows go in as one statement whose columns are
+    # bound as lists (``SELECT unnest(?::T[]), ...``), which DuckDB binds far faster than
+    # one row at a time or a long ``VALUES`` list. What depends on the order of the
+    # records (the latest version of an article, whether it is gone, which attributes of
+    # a related link win) is worked out in Python first, in record order, so the batch
+    # ends exactly as if its records had been stored one after the other.
 
     def write_pages(self, run_id: int, records: Iterable[PageRecord]) -> int:
         """Store a batch of fetched pages in one transaction; return how many."""
-        count = 0
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            for record in records:
-                self._write_page(run_id, record)
-                count += 1
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
-        return count
-
-    def _write_page(self, run_id: int, record: PageRecord) -> None:
-        fetch = record.fetch
-        content_hash = fetch.content_hash
-        if fetch.body is not None:  # a 304 confirms a capture already stored
-            self.con.execute(
-                "INSERT INTO captures VALUES (?, 'zlib', ?, ?) ON CONFLICT DO NOTHING",
-                [content_hash, zlib.compress(fetch.body, 6), len(fetch.body)],
-            )
-        fetch_id = self.con.execute(
-            "INSERT INTO fetches (run_id, url, final_url, status, fetched_at, content_type,"
-            " encoding, etag, last_modified, content_hash, bytes, error, is_article)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fetch_id",
-            [
-                run_id,
-                fetch.url,
-                fetch.final_url,
-                fetch.status,
-                fetch.fetched_at,
-                fetch.content_type,
-                fetch.encoding,
-                fetch.etag,
-                fetch.last_modified,
-                content_hash,
-                len(fetch.body) if fetch.body is not None else None,  # bytes sent
-                fetch.error,
-                record.article is not None,
-            ],
-        ).fetchone()[0]
-
-        if fetch.final_url and fetch.final_url != fetch.url:
-            target = record.article.url if record.article else fetch.final_url
-            self._alias(fetch.url, target, "redirect", run_id)
-        if fetch.status in GONE_STATUSES:
-            self.con.execute(
-                "UPDATE articles SET gone_at = ? WHERE url = ? AND gone_at IS NULL",
-                [fetch.fetched_at, fetch.url],
-            )
-        if record.article is None:
-            return
-        article = record.article
-        fetched_url = fetch.final_url or fetch.url
-        if fetched_url != article.url:
-            self._alias(fetched_url, article.url, "canonical", run_id)
-        version_id = self._write_article(run_id, fetch_id, fetch.fetched_at, article)
-        self._write_links(run_id, article.url, version_id, record.related_links)
+        records = list(records)
+        if not records:
+            return 0
+        with self._transaction():
+            fetch_ids = self._write_fetches(run_id, records)
+            aliases: dict[str, tuple[str, str]] = {}
+            events: list[_Gone | _Sighting] = []
+            for record, fetch_id in zip(records, fetch_ids, strict=True):
+                fetch, article = record.fetch, record.article
+                if fetch.final_url and fetch.final_url != fetch.url:
+                    target = article.url if article else fetch.final_url
+                    aliases[fetch.url] = (target, "redirect")
+                if fetch.status in GONE_STATUSES:
+                    events.append(_Gone(fetch.url, fetch.fetched_at))
+                if article is None:
+                    continue
+                fetched_url = fetch.final_url or fetch.url
+                if fetched_url != article.url:
+                    aliases[fetched_url] = (article.url, "canonical")
+                events.append(_Sighting(fetch_id, fetch.fetched_at, article, record.related_links))
+            self._write_aliases(run_id, aliases)
+            self._write_articles(run_id, events)
+        return len(records)
 
     def write_analyses(
         self,
@@ -179,90 +288,201 @@ class Writer:
     ) -> int:
         """Store re-analysed pages ``(fetch_id, fetched_at, article, related links)`` of
         earlier fetches, in one transaction; no fetch is recorded."""
-        count = 0
+        events = [_Sighting(*analysis) for analysis in analyses]
+        if not events:
+            return 0
+        with self._transaction():
+            self._write_articles(run_id, events)
+        return len(events)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
         self.con.execute("BEGIN TRANSACTION")
         try:
-            for fetch_id, fetched_at, article, links in analyses:
-                version_id = self._write_article(run_id, fetch_id, fetched_at, article)
-                self._write_links(run_id, article.url, version_id, links)
-                count += 1
+            yield
             self.con.execute("COMMIT")
-        except Exception:
+        except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        return count
 
-    def _alias(self, alias_url: str, url: str, reason: str, run_id: int) -> None:
-        self.con.execute(
-            "INSERT INTO url_aliases VALUES (?, ?, ?, ?) ON CONFLICT (alias_url) DO UPDATE"
+    def _insert(self, sql: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> None:
+        """Run ``sql`` (which names ``rows``) with ``rows`` bound as one list per column."""
+        select = ", ".join(f"unnest(?::{kind}[]) AS {name}" for name, kind in columns)
+        values = [list(column) for column in zip(*rows, strict=True)]
+        self.con.execute(sql.replace("{rows}", f"(SELECT {select})"), values)
+
+    def _next_ids(self, sequence: str, n: int) -> list[int]:
+        """``n`` fresh values of ``sequence``, in increasing order."""
+        if n == 0:
+            return []
+        rows = self.con.execute(
+            f"SELECT nextval('{sequence}') AS id FROM range(?) ORDER BY id", [n]
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def _write_fetches(self, run_id: int, records: Sequence[PageRecord]) -> list[int]:
+        """Store the batch's captures (once per content) and fetches; return the fetch ids."""
+        content_hashes = [record.fetch.content_hash for record in records]
+        bodies = {  # a 304 has no body: it confirms a capture already stored
+            content_hash: record.fetch.body
+            for content_hash, record in zip(content_hashes, records, strict=True)
+            if record.fetch.body is not None
+        }
+        if bodies:
+            stored = self.con.execute(
+                "SELECT content_hash FROM captures"
+                " WHERE content_hash IN (SELECT unnest(?::VARCHAR[]))",
+                [list(bodies)],
+            ).fetchall()
+            for (content_hash,) in stored:  # stored already: no need to compress it again
+                del bodies[content_hash]
+        if bodies:
+            self._insert(
+                "INSERT INTO captures SELECT * FROM {rows} ON CONFLICT DO NOTHING",
+                _CAPTURE_COLUMNS,
+                [(h, "zlib", zlib.compress(body, 6), len(body)) for h, body in bodies.items()],
+            )
+        fetch_ids = self._next_ids("fetch_ids", len(records))
+        rows = []
+        for fetch_id, content_hash, record in zip(fetch_ids, content_hashes, records, strict=True):
+            fetch = record.fetch
+            rows.append(
+                (
+                    fetch_id,
+                    run_id,
+                    fetch.url,
+                    fetch.final_url,
+                    fetch.status,
+                    fetch.fetched_at,
+                    fetch.content_type,
+                    fetch.encoding,
+                    fetch.etag,
+                    fetch.last_modified,
+                    content_hash,
+                    len(fetch.body) if fetch.body is not None else None,  # bytes sent
+                    fetch.error,
+                    record.article is not None,
+                )
+            )
+        self._insert(
+            f"INSERT INTO fetches ({_names(_FETCH_COLUMNS)}) SELECT * FROM {{rows}}",
+            _FETCH_COLUMNS,
+            rows,
+        )
+        return fetch_ids
+
+    def _write_aliases(self, run_id: int, aliases: Mapping[str, tuple[str, str]]) -> None:
+        if not aliases:
+            return
+        self._insert(
+            "INSERT INTO url_aliases SELECT * FROM {rows} ON CONFLICT (alias_url) DO UPDATE"
             " SET url = excluded.url, reason = excluded.reason,"
             " last_seen_run = excluded.last_seen_run",
-            [alias_url, url, reason, run_id],
+            _ALIAS_COLUMNS,
+            [(alias, url, reason, run_id) for alias, (url, reason) in aliases.items()],
         )
 
-    def _write_article(
-        self, run_id: int, fetch_id: int, fetched_at: datetime, article: Article
-    ) -> int:
-        self.con.execute(
-            "INSERT INTO articles (url, site, first_seen_run, last_seen_run, first_seen_at,"
-            " last_seen_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
-            " SET last_seen_run = excluded.last_seen_run, last_seen_at = excluded.last_seen_at,"
-            " gone_at = NULL",
-            [article.url, _site_of(article.url), run_id, run_id, fetched_at, fetched_at],
+    def _write_articles(self, run_id: int, events: Sequence[_Gone | _Sighting]) -> None:
+        """Articles, their versions and related links, and 404/410 answers, in order."""
+        sightings = [event for event in events if isinstance(event, _Sighting)]
+        seen_urls = {sighting.article.url for sighting in sightings}
+
+        # gone_at: a sighting clears it; a 404/410 sets it when it is not set. For an
+        # article seen in this batch only the answers after its last sighting count.
+        gone: dict[str, datetime | None] = {}  # articles seen in this batch
+        gone_elsewhere: dict[str, datetime] = {}  # other URLs: the first answer counts
+        for event in events:
+            if isinstance(event, _Sighting):
+                gone[event.article.url] = None
+            elif event.url not in seen_urls:
+                gone_elsewhere.setdefault(event.url, event.fetched_at)
+            elif event.url in gone and gone[event.url] is None:
+                gone[event.url] = event.fetched_at
+        if gone_elsewhere:
+            self._insert(
+                "UPDATE articles SET gone_at = g.gone_at FROM {rows} AS g"
+                " WHERE articles.url = g.url AND articles.gone_at IS NULL",
+                (("url", "VARCHAR"), ("gone_at", "TIMESTAMP")),
+                list(gone_elsewhere.items()),
+            )
+        if not sightings:
+            return
+
+        # Versions: one per distinct (url, content hash), the first sighting's.
+        keys = [(s.article.url, s.article.content_hash()) for s in sightings]
+        distinct = list(dict.fromkeys(keys))
+        version_ids: dict[tuple[str, str], int] = {
+            (url, content_hash): int(version_id)
+            for url, content_hash, version_id in self.con.execute(
+                "SELECT v.url, v.content_hash, v.version_id FROM article_versions v"
+                " JOIN (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::VARCHAR[]) AS h) b"
+                " ON v.url = b.url AND v.content_hash = b.h",
+                [[url for url, _ in distinct], [h for _, h in distinct]],
+            ).fetchall()
+        }
+        new_keys = [key for key in distinct if key not in version_ids]
+        version_ids.update(zip(new_keys, self._next_ids("version_ids", len(new_keys)), strict=True))
+        new_versions: list[tuple] = []
+        todo = set(new_keys)
+        for sighting, key in zip(sightings, keys, strict=True):
+            if key in todo:
+                todo.discard(key)
+                new_versions.append(_version_row(version_ids[key], run_id, sighting, key[1]))
+        if new_versions:
+            self._insert(
+                f"INSERT INTO article_versions ({_names(_VERSION_COLUMNS)}) SELECT * FROM {{rows}}",
+                _VERSION_COLUMNS,
+                new_versions,
+            )
+
+        # Articles: first and last sighting; the latest version is the last sighting's.
+        articles: dict[str, tuple] = {}
+        for sighting, key in zip(sightings, keys, strict=True):
+            url = sighting.article.url
+            first_seen_at = articles[url][4] if url in articles else sighting.fetched_at
+            articles[url] = (
+                url,
+                _site_of(url),
+                run_id,
+                run_id,
+                first_seen_at,
+                sighting.fetched_at,
+                gone[url],
+                version_ids[key],
+            )
+        self._insert(
+            f"INSERT INTO articles ({_names(_ARTICLE_COLUMNS)}) SELECT * FROM {{rows}}"
+            " ON CONFLICT (url) DO UPDATE SET last_seen_run = excluded.last_seen_run,"
+            " last_seen_at = excluded.last_seen_at, gone_at = excluded.gone_at,"
+            " latest_version_id = excluded.latest_version_id",
+            _ARTICLE_COLUMNS,
+            list(articles.values()),
         )
-        content_hash = article.content_hash()
-        row = self.con.execute(
-            "SELECT version_id FROM article_versions WHERE url = ? AND content_hash = ?",
-            [article.url, content_hash],
-        ).fetchone()
-        if row is None:
-            published, modified = article.published, article.modified
-            row = self.con.execute(
-                "INSERT INTO article_versions (url, content_hash, run_id, fetch_id, fetched_at,"
-                " title, lead, body, published_at, published_source, published_precision,"
-                " modified_at, modified_source, modified_precision, rubrique, tags, author,"
-                " language, canonical_url, sources, theme, theme_url, date_conflicts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING version_id",
-                [
-                    article.url,
-                    content_hash,
+
+        # Related links: the last sighting of a (source, target) gives its attributes;
+        # within one page, a target listed twice keeps its first position.
+        links: dict[tuple[str, str], tuple] = {}
+        for sighting, key in zip(sightings, keys, strict=True):
+            positions: dict[str, int] = {}
+            for link in sighting.links:
+                position = positions.setdefault(link.target_url, link.position)
+                target_date = link.target_published
+                links[(sighting.article.url, link.target_url)] = (
+                    sighting.article.url,
+                    link.target_url,
+                    position,
+                    link.anchor_text,
+                    link.displayed_age,
+                    target_date.value if target_date else None,
+                    target_date.precision if target_date else None,
+                    link.heading,
+                    version_ids[key],
                     run_id,
-                    fetch_id,
-                    fetched_at,
-                    article.title,
-                    article.lead,
-                    article.body,
-                    published.value if published else None,
-                    published.source if published else None,
-                    published.precision if published else None,
-                    modified.value if modified else None,
-                    modified.source if modified else None,
-                    modified.precision if modified else None,
-                    article.rubrique,
-                    list(article.tags),
-                    article.author,
-                    article.language,
-                    article.canonical_url,
-                    list(article.sources),
-                    article.theme,
-                    article.theme_url,
-                    list(article.date_conflicts),
-                ],
-            ).fetchone()
-        version_id = int(row[0])
-        self.con.execute(
-            "UPDATE articles SET latest_version_id = ? WHERE url = ?", [version_id, article.url]
-        )
-        return version_id
-
-    def _write_links(
-        self, run_id: int, source_url: str, version_id: int, links: Sequence[RelatedLink]
-    ) -> None:
-        for link in links:
-            target_date = link.target_published
-            self.con.execute(
-                "INSERT INTO related_links VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    run_id,
+                )
+        if links:
+            self._insert(
+                "INSERT INTO related_links SELECT * FROM {rows}"
                 " ON CONFLICT (source_url, target_url) DO UPDATE SET"
                 " position = excluded.position, anchor_text = excluded.anchor_text,"
                 " displayed_age = excluded.displayed_age,"
@@ -270,19 +490,8 @@ class Writer:
                 " target_published_precision = excluded.target_published_precision,"
                 " heading = excluded.heading, source_version_id = excluded.source_version_id,"
                 " last_seen_run = excluded.last_seen_run",
-                [
-                    source_url,
-                    link.target_url,
-                    link.position,
-                    link.anchor_text,
-                    link.displayed_age,
-                    target_date.value if target_date else None,
-                    target_date.precision if target_date else None,
-                    link.heading,
-                    version_id,
-                    run_id,
-                    run_id,
-                ],
+                _LINK_COLUMNS,
+                list(links.values()),
             )
 
     # -- recommender output -------------------------------------------------------
