@@ -55,12 +55,11 @@ def select(node: etree._Element, selector: str) -> list[etree._Element]:
     return [found for found in _compile(selector)(node) if isinstance(found, etree._Element)]
 
 
-_SPACES = re.compile(r"\s+")
 
 
 def text_of(node: etree._Element) -> str:
     """The visible text of an element with white space collapsed."""
-    return _SPACES.sub(" ", node.text_content()).strip()
+    return " ".join(node.text_content().split())
 
 
 def _first_text(node: etree._Element, selector: str) -> str:
@@ -79,6 +78,14 @@ def _clean_url(href: str, base: str) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "data:")):
         return None
+    if not href.startswith(("?", "#")) and base.find("/", base.find("//") + 2) != -1:
+        # Only the base's folder matters then: pages of one folder share their results.
+        base = base[: base.rfind("/") + 1]
+    return _resolve(href, base)
+
+
+@lru_cache(maxsize=1 << 16)  # the same links recur on every page of a site
+def _resolve(href: str, base: str) -> str | None:
     url, _fragment = urldefrag(urljoin(base, href))
     return canonical_url(url) if urlsplit(url).scheme in ("http", "https") else None
 
