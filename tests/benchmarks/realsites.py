@@ -26,41 +26,21 @@ class RealSite:
     start_paths: tuple[str, ...]  # where a crawl starts, relative to the root
 
 
+def _libreoffice(name: str, language: str, package: str) -> RealSite:
+    # The contents tree is built by JavaScript: a crawl starts from the module pages.
+    pages = ("swriter/main0000", "scalc/main0000", "simpress/main0000", "sdraw/main0000",
+             "smath/main0000", "sbasic/shared/main0601", "shared/05/new_help")  # fmt: skip
+    return RealSite(
+        name,
+        (package, "libreoffice-help-common"),
+        "usr/share/libreoffice/help",
+        tuple(f"{language}/text/{page}.html" for page in pages),
+    )
+
+
 SITES = {
-    "libreoffice-fr": RealSite(
-        "libreoffice-fr",
-        ("libreoffice-help-fr", "libreoffice-help-common"),
-        "usr/share/libreoffice/help",
-        tuple(
-            f"fr/text/{page}.html"
-            for page in (
-                "swriter/main0000",
-                "scalc/main0000",
-                "simpress/main0000",
-                "sdraw/main0000",
-                "smath/main0000",
-                "sbasic/shared/main0601",
-                "shared/05/new_help",
-            )
-        ),  # fmt: skip
-    ),
-    "libreoffice-en": RealSite(
-        "libreoffice-en",
-        ("libreoffice-help-en-us", "libreoffice-help-common"),
-        "usr/share/libreoffice/help",
-        tuple(
-            f"en-US/text/{page}.html"
-            for page in (
-                "swriter/main0000",
-                "scalc/main0000",
-                "simpress/main0000",
-                "sdraw/main0000",
-                "smath/main0000",
-                "sbasic/shared/main0601",
-                "shared/05/new_help",
-            )
-        ),  # fmt: skip
-    ),
+    "libreoffice-fr": _libreoffice("libreoffice-fr", "fr", "libreoffice-help-fr"),
+    "libreoffice-en": _libreoffice("libreoffice-en", "en-US", "libreoffice-help-en-us"),
     "postgresql": RealSite(
         "postgresql",
         ("postgresql-doc-15",),
