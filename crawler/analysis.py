@@ -7,6 +7,7 @@ no clock, no network, no database. Test it on saved pages.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -55,8 +56,6 @@ def select(node: etree._Element, selector: str) -> list[etree._Element]:
     return [found for found in _compile(selector)(node) if isinstance(found, etree._Element)]
 
 
-
-
 def text_of(node: etree._Element) -> str:
     """The visible text of an element with white space collapsed."""
     return " ".join(node.text_content().split())
@@ -74,7 +73,8 @@ def _all_texts(node: etree._Element, selector: str) -> tuple[str, ...]:
     return tuple(text for text in (text_of(found) for found in select(node, selector)) if text)
 
 
-def _clean_url(href: str, base: str) -> str | None:
+def clean_url(href: str, base: str) -> str | None:
+    """``href`` made absolute against ``base`` and canonical; None unless http(s)."""
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "data:")):
         return None
@@ -134,7 +134,7 @@ def analyse_page(
     links = tuple(
         dict.fromkeys(
             link
-            for link in (_clean_url(href, base) for href in root.xpath("//a/@href"))
+            for link in (clean_url(href, base) for href in root.xpath("//a/@href"))
             if link is not None
         )
     ) + tuple(link.target_url for link in related_links)
@@ -146,36 +146,50 @@ def analyse_page(
     )
 
 
+def number_related_links(
+    candidates: Iterable[tuple[str, str, str | None, DateValue | None, str | None]],
+) -> tuple[RelatedLink, ...]:
+    """Related links from ``(target, anchor text, displayed age, its date, heading)`` in
+    page order: positions 1, 2, 3...; a target listed twice keeps its first place."""
+    links: list[RelatedLink] = []
+    seen: set[str] = set()
+    for target, anchor_text, age, published, heading in candidates:
+        if target in seen:
+            continue
+        seen.add(target)
+        links.append(
+            RelatedLink(
+                target_url=target,
+                anchor_text=anchor_text,
+                position=len(links) + 1,
+                displayed_age=age,
+                target_published=published,
+                heading=heading,
+            )
+        )
+    return tuple(links)
+
+
 def _related_by_selectors(
     root: etree._Element, base: str, profile: SiteProfile, fetched_at: datetime
 ) -> list[RelatedLink]:
     """The related links where the profile's selectors say; each block is then taken out
     of the tree, so that it can never reach the article's text."""
     selectors = profile.selectors
-    related_links: list[RelatedLink] = []
-    seen: set[str] = set()
+    candidates = []
     for block in select(root, selectors.related_block):
         heading = _first_text(block, selectors.related_heading) or None
         for item in select(block, selectors.related_item):
             anchors = select(item, selectors.related_link) or ([item] if item.tag == "a" else [])
             anchor = next((a for a in anchors if a.get("href")), None)
-            target = _clean_url(anchor.get("href", ""), base) if anchor is not None else None
-            if target is None or target in seen:
-                continue  # a target listed twice keeps its first place
-            seen.add(target)
+            target = clean_url(anchor.get("href", ""), base) if anchor is not None else None
+            if target is None:
+                continue
             age = _first_text(item, selectors.related_age) or None
-            related_links.append(
-                RelatedLink(
-                    target_url=target,
-                    anchor_text=text_of(anchor),
-                    position=len(related_links) + 1,
-                    displayed_age=age,
-                    target_published=parse_relative_age(age, fetched_at) if age else None,
-                    heading=heading,
-                )
-            )
+            published = parse_relative_age(age, fetched_at) if age else None
+            candidates.append((target, text_of(anchor), age, published, heading))
         block.drop_tree()
-    return related_links
+    return list(number_related_links(candidates))
 
 
 def _article(
@@ -189,14 +203,14 @@ def _article(
     selectors = profile.selectors
     canonical = None
     for href in root.xpath("//link[@rel='canonical']/@href")[:1]:
-        canonical = _clean_url(href, base)
+        canonical = clean_url(href, base)
     # Trust a canonical link only on the same host: elsewhere it may be a syndication.
     key_url = canonical if canonical and urlsplit(canonical).netloc == urlsplit(url).netloc else url
 
     theme, theme_url = None, None
     for anchor in select(root, selectors.theme)[:1]:
         theme = text_of(anchor) or None
-        theme_url = _clean_url(anchor.get("href", ""), base)
+        theme_url = clean_url(anchor.get("href", ""), base)
     language = (root.get("lang") or "").split("-")[0].lower() or profile.language
 
     return Article(

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.analysis import _clean_url, text_of
+from crawler.analysis import clean_url, text_of
 from crawler.dates import parse_date
 from warehouse.model import DateValue
 
@@ -407,7 +407,7 @@ def _canonical(
         page_id if isinstance(page_id, str) else "",
         ld.get("url") if isinstance(ld.get("url"), str) else "",
     ):
-        url = _clean_url(href, base) if href else None
+        url = clean_url(href, base) if href else None
         if url:
             return url
     return None

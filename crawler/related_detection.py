@@ -26,7 +26,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from lxml import etree
 
-from crawler.analysis import _clean_url, text_of
+from crawler.analysis import clean_url, number_related_links, text_of
 from crawler.dates import parse_relative_age
 from warehouse.model import DateValue, RelatedLink
 
@@ -163,34 +163,21 @@ def take_related_blocks(
                 _add(blocks, block)
 
     blocks.sort(key=lambda block: block.position(order))
-    links: list[RelatedLink] = []
+    candidates = []
     kept: list[_Block] = []
-    seen: set[str] = set()
     for block in blocks:
         targets = _targets(block, base, page)
         if not targets:
             continue  # only tag or author pages: not a related block, leave it be
         kept.append(block)
         for anchor, target in targets:
-            if target in seen:
-                continue  # a target listed twice keeps its first place
-            seen.add(target)
             age, published = _displayed_age(anchor, block, fetched_at)
-            links.append(
-                RelatedLink(
-                    target_url=target,
-                    anchor_text=_anchor_text(anchor),
-                    position=len(links) + 1,
-                    displayed_age=age,
-                    target_published=published,
-                    heading=block.heading,
-                )
-            )
+            candidates.append((target, _anchor_text(anchor), age, published, block.heading))
     for block in kept:
         for element in block.elements:
             if element.getparent() is not None:
                 element.drop_tree()
-    return tuple(links)
+    return number_related_links(candidates)
 
 
 # --- text helpers --------------------------------------------------------------------
@@ -599,7 +586,7 @@ def _titled(element: etree._Element, first_item: etree._Element) -> bool:
 
 
 def _target(anchor: etree._Element, base: str) -> str | None:
-    return _clean_url(anchor.get("href", ""), base)
+    return clean_url(anchor.get("href", ""), base)
 
 
 def _anchors(element: etree._Element, base: str, page: str) -> list[etree._Element]:

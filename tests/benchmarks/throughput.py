@@ -431,7 +431,7 @@ PARTS = (
     ("  spider callback ArticleSpider.parse_page", "crawler/spiders/articles.py", "parse_page"),
     ("    page analysis analyse_page", "crawler/analysis.py", "analyse_page"),
     ("      lxml parse parse_html", "crawler/analysis.py", "parse_html"),
-    ("      links: _clean_url", "crawler/analysis.py", "_clean_url"),
+    ("      links: clean_url", "crawler/analysis.py", "clean_url"),
     ("      related block _related_by_selectors", "crawler/analysis.py", "_related_by_selectors"),
     ("      article fields _article", "crawler/analysis.py", "_article"),
     ("    ArticleSpider._request (one per link found)", "crawler/spiders/articles.py", "_request"),
