@@ -25,6 +25,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
+# Items go to a queue that one writer thread drains, so processing a page's outputs in
+# parallel buys nothing; Scrapy's default (100) starts 100 asyncio tasks per page.
+CONCURRENT_ITEMS = 4
 DEPTH_LIMIT = 20
 # Breadth first, so that a page's depth is its distance from the start pages and the
 # depth limit cuts traps, not the far side of a deep but finite site.

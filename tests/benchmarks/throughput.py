@@ -12,9 +12,13 @@ nginx on 127.0.0.1, then times, each in its own subprocess and from process star
 - the baseline: a bare Scrapy spider that fetches exactly the URLs the full crawl
   fetched, with the same settings (``crawler.run.crawl_settings`` for a local site:
   robots.txt, no AutoThrottle, concurrency...) minus relnews' own components (pipelines,
-  middlewares, extensions), and does nothing with the pages.
+  middlewares, extensions), and does nothing with the pages;
+- a ceiling: a "follow" spider with the same settings that starts from the same start
+  page and finds the pages by their links (a bytes regex, no parse), yielding one tiny
+  item per page and nothing else. Its ratio to the bare spider is the best any crawl that
+  discovers a site by its links can reach; full/follow is what relnews' own work costs.
 
-The runs alternate (bare, full, bare, full...) after one uncounted warm-up crawl; the
+The runs alternate (bare, full, follow, bare...) after one uncounted warm-up crawl; the
 best run of each kind counts. The headline is the ratio of their pages per second
 (goal: at least 0.70). Then one more full crawl runs under cProfile, and the script
 prints where its time goes. Exit code 0 when the measurement ran (PASS or FAIL), 1 on an
@@ -125,6 +129,56 @@ def bare_spider_main(url_file: str, settings_file: str) -> int:
     settings.setdict(json.loads(Path(settings_file).read_text()), priority="cmdline")
     process = CrawlerProcess(settings)  # as crawler.run.crawl does
     crawler = process.create_crawler(BareSpider)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats()
+    print(
+        "BARE-STATS "
+        + json.dumps(
+            {
+                "responses": stats.get("response_received_count", 0),
+                "status_200": stats.get("downloader/response_status_count/200", 0),
+                "finish_reason": stats.get("finish_reason"),
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+def follow_spider_main(start_url: str, settings_file: str) -> int:
+    """The cheapest crawl that finds its pages itself: from ``start_url``, follow every
+    same-site ``.html`` link found by a bytes regex (no parse), yield one tiny item per page
+    (no analysis, no pipeline). What it costs over the bare spider is what discovering
+    pages by their links costs in Scrapy, before relnews does anything."""
+    import re
+    from urllib.parse import urljoin
+
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    href = re.compile(rb'href="([^"#?:]+\.html)')
+    seen = {start_url}
+
+    class FollowSpider(scrapy.Spider):
+        name = "follow"
+
+        async def start(self) -> AsyncIterator[scrapy.Request]:
+            yield scrapy.Request(start_url, meta={"handle_httpstatus_all": True})
+
+        def parse(self, response: Any, **kwargs: Any) -> Any:
+            yield {"url": response.url}
+            for link in href.findall(response.body):
+                url = urljoin(response.url, link.decode())
+                if url not in seen:
+                    seen.add(url)
+                    yield scrapy.Request(url, meta={"handle_httpstatus_all": True})
+
+    settings = Settings()
+    settings.setdict(json.loads(Path(settings_file).read_text()), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(FollowSpider)
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats()
@@ -365,18 +419,20 @@ def full_run(profile: str, url: str, db: Path, log: Path) -> Run:
     return Run("full", pages, requests, seconds)
 
 
-def bare_run(url_file: Path, settings_file: Path, log: Path) -> Run:
+def bare_run(url_file: Path, settings_file: Path, log: Path, kind: str = "bare") -> Run:
+    """The bare spider on the URLs of ``url_file`` (kind "bare"), or the follow spider
+    from the start URL held in ``url_file`` (kind "follow")."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
-        "--bare-spider",
-        str(url_file),
+        f"--{kind}-spider",
+        str(url_file) if kind == "bare" else url_file.read_text().strip(),
         str(settings_file),
     ]
     seconds, stdout = run_child(command, log)
     line = next(line for line in stdout.splitlines() if line.startswith("BARE-STATS "))
     stats = json.loads(line.removeprefix("BARE-STATS "))
-    return Run("bare", int(stats["status_200"]), int(stats["responses"]), seconds)
+    return Run(kind, int(stats["status_200"]), int(stats["responses"]), seconds)
 
 
 def baseline_settings(url: str, db: Path) -> tuple[dict[str, object], list[str]]:
@@ -565,9 +621,14 @@ def main() -> int:
     parser.add_argument(
         "--bare-spider", nargs=2, metavar=("URLFILE", "SETTINGS"), help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--follow-spider", nargs=2, metavar=("URL", "SETTINGS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.bare_spider:
         return bare_spider_main(*args.bare_spider)
+    if args.follow_spider:
+        return follow_spider_main(*args.follow_spider)
 
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -627,24 +688,27 @@ def measure(
         f"{warm.seconds:.2f} s"
     )
 
+    start_file = tmp / "start-url.txt"
+    start_file.write_text(start_url)
     runs: list[Run] = []
     for index in range(1, args.repeats + 1):
         bare = bare_run(url_file, settings_file, tmp / f"bare-{index}.log")
         full = full_run(profile, start_url, tmp / f"full-{index}.duckdb", tmp / f"full-{index}.log")
-        for run in (bare, full):
+        follow = bare_run(start_file, settings_file, tmp / f"follow-{index}.log", "follow")
+        for run in (bare, full, follow):
             say(
                 f"run {index} {run.kind}: {run.pages:5d} pages  {run.seconds:6.2f} s  "
                 f"{run.rate:7.1f} pages/s  ({run.requests} responses)"
             )
-        runs += [bare, full]
+        runs += [bare, full, follow]
 
     best = {
         kind: min((r for r in runs if r.kind == kind), key=lambda r: r.seconds)
-        for kind in ("bare", "full")
+        for kind in ("bare", "full", "follow")
     }
     median = {
         kind: statistics.median(r.seconds for r in runs if r.kind == kind)
-        for kind in ("bare", "full")
+        for kind in ("bare", "full", "follow")
     }
     if best["bare"].pages != best["full"].pages:
         counts = f"bare {best['bare'].pages}, full {best['full'].pages}"
@@ -652,11 +716,18 @@ def measure(
     ratio = best["full"].rate / best["bare"].rate
     say(f"\nbest of {args.repeats} (wall time of each subprocess, process start to end):")
     say(f"{'':6} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'median s':>9}")
-    for kind in ("bare", "full"):
+    for kind in ("bare", "full", "follow"):
         run = best[kind]
         say(f"{kind:6} {run.pages:6d} {run.seconds:8.2f} {run.rate:8.1f} {median[kind]:9.2f}")
     verdict = "PASS" if ratio >= GOAL else "FAIL"
     say(f"ratio full/bare pages per second: {ratio:.3f}   goal >= {GOAL:.2f}: {verdict}")
+    ceiling = best["follow"].rate / best["bare"].rate
+    say(
+        f"ceiling follow/bare: {ceiling:.3f}  (the follow spider finds its pages by their "
+        "links with a regex and yields one tiny item per page: no analysis, no writes; no "
+        "crawler that discovers the site by its links does better than this in Scrapy)"
+    )
+    say(f"full/follow: {best['full'].rate / best['follow'].rate:.3f}  (what relnews itself costs)")
 
     bare_start = import_overhead("import scrapy.crawler")
     full_start = import_overhead("import scrapy.crawler, relnews.cli, crawler.run")
