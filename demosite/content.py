@@ -215,9 +215,23 @@ def relative_age(published: datetime, now: datetime) -> str:
     return "il y a " + " ".join(parts)
 
 
-def build_site(seed: int = DEFAULT_SEED) -> DemoSite:
-    """Generate the whole demo site from ``seed``; the same seed gives the same site."""
-    return _Builder(seed).build()
+#: How related blocks are filled: by editors, or by the usual CMS rule.
+RELATED_MODES = ("editorial", "latest-same-rubrique")
+#: Size of an automatic ("latest-same-rubrique") related block.
+AUTOMATIC_RELATED = 3
+
+
+def build_site(seed: int = DEFAULT_SEED, related: str = "editorial") -> DemoSite:
+    """Generate the whole demo site from ``seed``; the same seed gives the same site.
+
+    ``related`` says how each article's related block is filled: ``"editorial"`` (the
+    editors' picks, by topic) or ``"latest-same-rubrique"`` (what many CMSs do
+    automatically: the :data:`AUTOMATIC_RELATED` newest older articles of the same
+    rubrique, newest first). The articles themselves are the same either way.
+    """
+    if related not in RELATED_MODES:
+        raise ValueError(f"related must be one of {RELATED_MODES}, got {related!r}")
+    return _Builder(seed, related).build()
 
 
 # --- generation -------------------------------------------------------------------
@@ -275,8 +289,9 @@ class _Draft:
 
 
 class _Builder:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, related: str = "editorial") -> None:
         self.seed = seed
+        self.related = related
         self.rng = Random(seed)
         self.rubriques = tuple(Rubrique(slug, name) for slug, name, _ in vocab.RUBRIQUES)
         self.rubrique_words = {slug: words for slug, _, words in vocab.RUBRIQUES}
@@ -292,7 +307,9 @@ class _Builder:
         drafts = self._plan()
         for draft in drafts:
             self._write(draft)
-        self._pick_related(drafts)
+        self._pick_related(drafts)  # always: the faults draw from the same random stream
+        if self.related == "latest-same-rubrique":
+            self._latest_same_rubrique(drafts)
         faults = self._plant_faults(drafts)
         articles = tuple(
             DemoArticle(
@@ -477,12 +494,21 @@ class _Builder:
                 taken.add(choice.id)
             draft.related = [RelatedItem(c.path, c.title) for c in picked]
 
+    @staticmethod
+    def _latest_same_rubrique(drafts: list[_Draft]) -> None:
+        """The automatic block: the newest older articles of the rubrique, newest first."""
+        for index, draft in enumerate(drafts):
+            older = [c for c in drafts[:index] if c.rubrique == draft.rubrique]
+            picked = older[::-1][:AUTOMATIC_RELATED]
+            draft.related = [RelatedItem(c.path, c.title) for c in picked]
+
     # -- faults -------------------------------------------------------------------------
 
     def _plant_faults(self, drafts: list[_Draft]) -> DemoFaults:
         rng = self.rng
         middle = drafts[len(drafts) // 4 : 3 * len(drafts) // 4]
-        full = [d for d in middle if len(d.related) == RELATED_PER_ARTICLE]
+        block = RELATED_PER_ARTICLE if self.related == "editorial" else AUTOMATIC_RELATED
+        full = [d for d in middle if len(d.related) == block]
 
         # 1. windows-1252: a page whose text shows what cp1252 has and latin-1 lacks.
         needed = ("é", "è", "à", "œ", "’", "«", "»")
@@ -493,7 +519,7 @@ class _Builder:
         # 2. redirect: a block links to an old path (an earlier title) of its target.
         by_path = {d.path: d for d in drafts}
         source = rng.choice([d for d in full if d is not cp1252])
-        position = rng.randrange(RELATED_PER_ARTICLE)
+        position = rng.randrange(block)
         target = by_path[source.related[position].path]
         theme = self.theme_by_slug[target.theme]
         old_slug = target.slug

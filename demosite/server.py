@@ -38,7 +38,9 @@ class DemoServer:
     """Serve a demo site on ``host:port`` (0 = a free port) until closed.
 
     ``clock`` gives the time the displayed ages are computed against (the real current
-    UTC time by default); tests may pass a fixed one.
+    UTC time by default); tests may pass a fixed one. ``related`` is how the site's
+    related blocks are filled (see :func:`demosite.content.build_site`) when no ``site``
+    is given.
     """
 
     def __init__(
@@ -49,8 +51,9 @@ class DemoServer:
         seed: int = DEFAULT_SEED,
         verbose: bool = False,
         clock: Clock = utc_now,
+        related: str = "editorial",
     ) -> None:
-        self.site = site if site is not None else build_site(seed)
+        self.site = site if site is not None else build_site(seed, related=related)
         self.verbose = verbose
         self.clock = clock
         self._httpd = ThreadingHTTPServer((host, port), _handler_class(self))

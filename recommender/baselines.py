@@ -8,13 +8,36 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from warehouse.model import Article, EditorialLink
 
 from ._base import ArchiveMixin, check_k
+from .candidates import candidate_mask, to_timestamp
 from .suggestion import Suggestion
 
 __all__ = ["RandomRecommender", "SameRubriqueRecentRecommender"]
+
+
+def _new_articles(articles: Sequence[Article]) -> list[Article]:
+    """The articles given to ``recommend_new``, checked for duplicate urls."""
+    articles = list(articles)
+    for article in articles:
+        if not isinstance(article, Article):
+            raise TypeError(f"expected warehouse.model.Article, got {type(article).__name__}")
+    if len({article.url for article in articles}) != len(articles):
+        raise ValueError("duplicate article urls")
+    return articles
+
+
+def _new_candidates(model: ArchiveMixin, article: Article) -> np.ndarray:
+    """Candidate rows for a new article: its own date decides, its own url is excluded."""
+    return candidate_mask(
+        model.published_,
+        to_timestamp(article.published),
+        exclude=model.index_.get(article.url),
+        before_only=model.before_only,
+    )
 
 
 def _ranked(urls: np.ndarray, rows: np.ndarray) -> list[Suggestion]:
@@ -92,8 +115,39 @@ class RandomRecommender(ArchiveMixin, BaseEstimator):
             In draw order, scored ``1 / rank``.
         """
         row = self._row(url)
+        return self._draw(url, self._candidates(row), check_k(k))
+
+    def recommend_new(
+        self, articles: Sequence[Article], k: int = 10
+    ) -> dict[str, list[Suggestion]]:
+        """Cold start: ``k`` random candidates for each article, as if it were new.
+
+        Only the article's url (which seeds the draw, and is never suggested) and
+        publication date (the candidate rule) are used; an archived article gets the
+        same list as from :meth:`recommend`.
+
+        Parameters
+        ----------
+        articles : sequence of Article
+            The new articles (in the fitted corpus or not), distinct urls.
+        k : int, default=10
+            Maximum number of suggestions per article.
+
+        Returns
+        -------
+        dict of str to list of Suggestion
+            One list per article url, in the order given.
+        """
+        check_is_fitted(self)
         k = check_k(k)
-        candidates = np.flatnonzero(self._candidates(row))
+        return {
+            article.url: self._draw(article.url, _new_candidates(self, article), k)
+            for article in _new_articles(articles)
+        }
+
+    def _draw(self, url: str, mask: np.ndarray, k: int) -> list[Suggestion]:
+        """``k`` rows drawn among ``mask``, seeded by ``seed_`` and ``url``."""
+        candidates = np.flatnonzero(mask)
         digest = hashlib.sha256(url.encode("utf-8")).digest()
         rng = np.random.default_rng([self.seed_, *np.frombuffer(digest[:16], dtype=np.uint32)])
         drawn = rng.choice(candidates.size, size=min(k, candidates.size), replace=False)
@@ -167,9 +221,38 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
             Scored ``1 / rank``.
         """
         row = self._row(url)
+        return self._newest(self._candidates(row), self.rubriques_[row], check_k(k))
+
+    def recommend_new(
+        self, articles: Sequence[Article], k: int = 10
+    ) -> dict[str, list[Suggestion]]:
+        """Cold start: the newest candidates of the article's rubrique, then others.
+
+        Only the article's rubrique and publication date are used; its own url is never
+        suggested. An archived article gets the same list as from :meth:`recommend`.
+
+        Parameters
+        ----------
+        articles : sequence of Article
+            The new articles (in the fitted corpus or not), distinct urls.
+        k : int, default=10
+            Maximum number of suggestions per article.
+
+        Returns
+        -------
+        dict of str to list of Suggestion
+            One list per article url, in the order given.
+        """
+        check_is_fitted(self)
         k = check_k(k)
-        ordered = self.order_[self._candidates(row)[self.order_]]
-        rubrique = self.rubriques_[row]
+        return {
+            article.url: self._newest(_new_candidates(self, article), article.rubrique or None, k)
+            for article in _new_articles(articles)
+        }
+
+    def _newest(self, mask: np.ndarray, rubrique: str | None, k: int) -> list[Suggestion]:
+        """The ``k`` newest rows of ``mask``, those of ``rubrique`` first."""
+        ordered = self.order_[mask[self.order_]]
         if rubrique is not None:
             same = self.rubriques_[ordered] == rubrique
             ordered = np.concatenate([ordered[same], ordered[~same]])

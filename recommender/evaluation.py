@@ -5,47 +5,130 @@ linked from each query, and scores every model on the same queries.
 
 Typical use::
 
-    train, test = temporal_split(articles)
+    train, test, how = split_articles(articles)
+    train_set = set(train)
+    train_links = [link for link in links if link.source_url in train_set]
     relevant = relevant_targets(links, test)
-    models = {name: model.fit(articles) for name, model in candidates.items()}
-    report = evaluate(models, test, relevant)
+    models = {name: model.fit(articles, train_links) for name, model in candidates.items()}
+    report = evaluate(models, test, relevant, split=how)
     print(report.format_table())
 
-Content-only models (TF-IDF, the baselines) may be fitted on the whole archive: they
-never see the links. A model that learns from links must only be given the links whose
-source is in ``train``.
+Two protocols (``mode``):
+
+``"existing"``
+    The held-out page is in the archive and the model may use everything about it
+    except its own outgoing editorial links: ``model.recommend_all(depth, urls=queries)``.
+``"cold_start"``
+    The held-out page is new: only its text and metadata are given,
+    ``model.recommend_new(articles, depth)``.
+
+In both, a model must never have been fitted with the links of a query: a model that
+exposes ``link_sources_`` (the sources whose links it learned from) is checked, and
+:func:`evaluate` refuses to score it if a query is among them.
+
+Every per-query score comes with a 95% percentile bootstrap interval over queries
+(:func:`bootstrap_interval`): the queries are resampled with replacement
+``n_bootstrap`` times, with the same resamples for every method and metric.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+import numpy as np
 
 from warehouse.model import Article, EditorialLink
 
 from .candidates import to_timestamp
-from .metrics import ndcg_at_k, precision_at_k, recall_at_k, reciprocal_rank
+from .metrics import (
+    catalogue_coverage,
+    hit_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
 from .suggestion import Suggestion
 
 __all__ = [
+    "AUTOMATIC_BASELINE",
+    "AUTOMATIC_THRESHOLD",
+    "MODES",
     "EvaluationReport",
     "EvaluationRow",
     "Recommender",
+    "bootstrap_interval",
     "evaluate",
+    "looks_automatic",
     "relevant_targets",
+    "split_articles",
     "temporal_split",
 ]
 
+#: The two evaluation protocols, see the module docstring.
+MODES = ("existing", "cold_start")
 
+#: How each mode is described in reports.
+MODE_TITLES = {
+    "existing": "existing articles (the held-out pages are archived; their own links unseen)",
+    "cold_start": "cold start (the held-out pages are new: only their text and metadata)",
+}
+
+#: The baseline that reproduces a CMS's automatic related block.
+AUTOMATIC_BASELINE = "same rubrique, newest"
+
+#: When :data:`AUTOMATIC_BASELINE` reaches this ``R@k`` or ``nDCG@ndcg_k``, the related
+#: block is taken to be automatic, see :func:`looks_automatic`.
+AUTOMATIC_THRESHOLD = 0.9
+
+#: Share of dated articles from which :func:`split_articles` splits by date.
+MIN_DATED_SHARE = 0.5
+
+AUTOMATIC_WARNING = (
+    "the site's related block looks automatic (the newest articles of the same "
+    "rubrique), not editorial: scores against it say little about editorial relatedness"
+)
+
+COVERAGE_NOTE = (
+    "coverage@k has no interval: it is a property of the whole set of lists, not a mean "
+    "over queries (resampling queries could only lower it)"
+)
+
+
+@runtime_checkable
 class Recommender(Protocol):
-    """What :func:`evaluate` needs of a fitted model."""
+    """What :func:`evaluate` needs of a fitted model.
+
+    ``recommend_all`` serves the ``"existing"`` mode, ``recommend_new`` the
+    ``"cold_start"`` mode. A model that learns from editorial links should expose
+    ``link_sources_``, the set of source urls whose links it was fitted with, so that
+    :func:`evaluate` can refuse a leak.
+    """
 
     def recommend_all(
         self, k: int = 10, urls: Sequence[str] | None = None
     ) -> dict[str, list[Suggestion]]: ...
+
+    def recommend_new(
+        self, articles: Sequence[Article], k: int = 10
+    ) -> dict[str, list[Suggestion]]: ...
+
+
+# -- splits ----------------------------------------------------------------------------
+
+
+def _check_fraction(test_fraction: float) -> None:
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, numbers.Real)
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
 
 
 def temporal_split(
@@ -72,8 +155,7 @@ def temporal_split(
     ValueError
         If ``test_fraction`` is not strictly between 0 and 1, or two articles share a url.
     """
-    if not isinstance(test_fraction, numbers.Real) or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    _check_fraction(test_fraction)
     urls = [article.url for article in articles]
     if len(set(urls)) != len(urls):
         raise ValueError("duplicate article urls")
@@ -90,6 +172,65 @@ def temporal_split(
     train = [url for _, url in dated[:cut]] + undated
     test = [url for _, url in dated[cut:]]
     return train, test
+
+
+def split_articles(
+    articles: Sequence[Article], test_fraction: float = 0.2, random_state: int = 0
+) -> tuple[list[str], list[str], str]:
+    """Hold out test queries: by publication date when it can, else a fixed random draw.
+
+    When at least half the articles (:data:`MIN_DATED_SHARE`) have a publication date,
+    this is :func:`temporal_split`. Otherwise the test pages are a random but stable
+    share of the urls: the urls are ordered by ``sha256(f"{random_state}:{url}")``, so
+    the same archive and seed always give the same split, whatever the input order, and
+    an article added later does not move the others.
+
+    Parameters
+    ----------
+    articles : sequence of Article
+        The archive.
+    test_fraction : float, default=0.2
+        Share of the articles (rounded half up to a count) put in test.
+    random_state : int, default=0
+        Seed of the random split (unused by the split by date).
+
+    Returns
+    -------
+    train, test : list of str
+        Urls (by date as in :func:`temporal_split`, or sorted by url for a random split).
+    how : str
+        How the split was made, for reports, e.g. ``"newest 20% by publication date"``
+        or ``"random 20% of pages (seed 0), the site has no dates"``.
+
+    Raises
+    ------
+    ValueError
+        If ``test_fraction`` is not strictly between 0 and 1, ``random_state`` is not an
+        integer, or two articles share a url.
+    """
+    _check_fraction(test_fraction)
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise ValueError(f"random_state must be an integer, got {random_state!r}")
+    urls = [article.url for article in articles]
+    if len(set(urls)) != len(urls):
+        raise ValueError("duplicate article urls")
+    n_dated = sum(not math.isnan(to_timestamp(article.published)) for article in articles)
+    if urls and n_dated >= MIN_DATED_SHARE * len(urls):
+        train, test = temporal_split(articles, test_fraction)
+        return train, test, f"newest {test_fraction:.0%} by publication date"
+
+    def draw(url: str) -> str:
+        return hashlib.sha256(f"{int(random_state)}:{url}".encode()).hexdigest()
+
+    n_test = math.floor(test_fraction * len(urls) + 0.5)
+    drawn = sorted(urls, key=lambda url: (draw(url), url))
+    test, train = sorted(drawn[:n_test]), sorted(drawn[n_test:])
+    why = (
+        "the site has no dates"
+        if n_dated == 0
+        else f"only {n_dated} of {len(urls)} pages have a publication date"
+    )
+    return train, test, f"random {test_fraction:.0%} of pages (seed {int(random_state)}), {why}"
 
 
 def relevant_targets(
@@ -121,27 +262,72 @@ def relevant_targets(
     return relevant
 
 
+# -- the report ------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class EvaluationRow:
-    """One score: a method's mean of one metric over ``n_queries`` queries."""
+    """One score: a method's value of one metric over ``n_queries`` queries.
+
+    Attributes
+    ----------
+    method, metric : str
+        Names, e.g. ``"tfidf"`` and ``"nDCG@10"``.
+    value : float
+        The mean over queries (for ``coverage@k``: the share of the catalogue).
+    n_queries : int
+        Queries judged.
+    ci_low, ci_high : float or None
+        Bounds of the bootstrap confidence interval; None when there is none.
+    mode : str
+        ``"existing"`` or ``"cold_start"``.
+    """
 
     method: str
     metric: str
     value: float
     n_queries: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    mode: str = "existing"
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def format_interval(row: EvaluationRow) -> str:
+    """``"0.512 [0.47, 0.55]"``, or the value alone when the row has no interval."""
+    if row.ci_low is None or row.ci_high is None:
+        return _fmt(row.value)
+    return f"{_fmt(row.value)} [{_fmt(row.ci_low, 2)}, {_fmt(row.ci_high, 2)}]"
 
 
 @dataclass(frozen=True)
 class EvaluationReport:
-    """The scores of several methods on the same queries.
+    """The scores of several methods on the same queries, in one or more modes.
 
     Attributes
     ----------
     rows : tuple of EvaluationRow
-        One row per method per metric, methods in the order given to :func:`evaluate`.
+        One row per mode, method and metric, in the order evaluated.
+    split : str
+        How the queries were held out (see :func:`split_articles`); empty if unknown.
+    confidence : float
+        Level of the intervals, e.g. 0.95.
+    n_bootstrap : int
+        Bootstrap resamples behind the intervals (0: no intervals).
     """
 
     rows: tuple[EvaluationRow, ...]
+    split: str = ""
+    confidence: float = 0.95
+    n_bootstrap: int = 0
+
+    @property
+    def modes(self) -> list[str]:
+        """Modes, in order."""
+        return list(dict.fromkeys(row.mode for row in self.rows))
 
     @property
     def methods(self) -> list[str]:
@@ -153,58 +339,275 @@ class EvaluationReport:
         """Metric names, in order."""
         return list(dict.fromkeys(row.metric for row in self.rows))
 
-    def value(self, method: str, metric: str) -> float:
-        """The score of ``method`` for ``metric``."""
+    def for_mode(self, mode: str) -> EvaluationReport:
+        """The report restricted to one mode."""
+        rows = tuple(row for row in self.rows if row.mode == mode)
+        if not rows:
+            raise KeyError(mode)
+        return EvaluationReport(rows, self.split, self.confidence, self.n_bootstrap)
+
+    def row(self, method: str, metric: str, mode: str | None = None) -> EvaluationRow:
+        """The row of ``method`` and ``metric`` in ``mode`` (default: the first mode)."""
+        mode = self.modes[0] if mode is None and self.rows else mode
         for row in self.rows:
-            if row.method == method and row.metric == metric:
-                return row.value
-        raise KeyError((method, metric))
+            if row.method == method and row.metric == metric and row.mode == mode:
+                return row
+        raise KeyError((method, metric, mode))
+
+    def value(self, method: str, metric: str, mode: str | None = None) -> float:
+        """The score of ``method`` for ``metric`` in ``mode`` (default: the first mode)."""
+        return self.row(method, metric, mode).value
+
+    def interval(
+        self, method: str, metric: str, mode: str | None = None
+    ) -> tuple[float, float] | None:
+        """The confidence interval of a score, or None."""
+        row = self.row(method, metric, mode)
+        return None if row.ci_low is None else (row.ci_low, row.ci_high)
+
+    @property
+    def automatic_block(self) -> str | None:
+        """A warning when the related block looks automatic, see :func:`looks_automatic`."""
+        return looks_automatic(self)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a reader must know before trusting the scores."""
+        automatic = self.automatic_block
+        return [automatic] if automatic else []
 
     def as_dicts(self) -> list[dict[str, object]]:
         """The rows as plain dicts, e.g. to write back to the warehouse."""
         return [
-            {"method": r.method, "metric": r.metric, "value": r.value, "n_queries": r.n_queries}
+            {
+                "method": r.method,
+                "metric": r.metric,
+                "value": r.value,
+                "n_queries": r.n_queries,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "mode": r.mode,
+            }
             for r in self.rows
         ]
 
-    def _cells(self) -> tuple[list[str], list[list[str]]]:
-        header = ["method", *self.metrics, "queries"]
-        n_queries = {row.method: row.n_queries for row in self.rows}
+    def _cells(self, mode: str) -> tuple[list[str], list[list[str]]]:
+        """Metrics as rows, methods as columns (a score with its interval is wide)."""
+        part = self.for_mode(mode)
+        header = ["metric", *part.methods]
         body = [
-            [
-                method,
-                *(f"{self.value(method, m):.3f}" for m in self.metrics),
-                str(n_queries[method]),
-            ]
-            for method in self.methods
+            [metric, *(format_interval(part.row(method, metric)) for method in part.methods)]
+            for metric in part.metrics
         ]
+        n_queries = {row.method: row.n_queries for row in part.rows}
+        body.append(["queries", *(str(n_queries[method]) for method in part.methods)])
         return header, body
 
+    def _caption(self, mode: str) -> str:
+        title = MODE_TITLES.get(mode, mode)
+        return f"{title}" + (f"; split: {self.split}" if self.split else "")
+
+    def _footer(self) -> list[str]:
+        notes = []
+        if self.n_bootstrap:
+            notes.append(
+                f"[low, high]: {self.confidence:.0%} percentile bootstrap interval over "
+                f"queries ({self.n_bootstrap} resamples)"
+            )
+            if any(row.metric.startswith("coverage@") for row in self.rows):
+                notes.append(COVERAGE_NOTE)
+        return notes
+
     def format_table(self) -> str:
-        """An aligned text table: methods as rows, metrics as columns."""
-        header, body = self._cells()
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+        """Aligned text tables, one per mode: metrics as rows, methods as columns."""
+        blocks = []
+        for mode in self.modes:
+            header, body = self._cells(mode)
+            widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
 
-        def line(cells: list[str]) -> str:
-            first = cells[0].ljust(widths[0])
-            rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-            return "  ".join([first, *rest])
+            def line(cells: list[str], widths: list[int] = widths) -> str:
+                first = cells[0].ljust(widths[0])
+                rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
+                return "  ".join([first, *rest]).rstrip()
 
-        rule = "  ".join("-" * width for width in widths)
-        return "\n".join([line(header), rule, *(line(cells) for cells in body)])
+            rule = "  ".join("-" * width for width in widths)
+            blocks.append(
+                "\n".join([self._caption(mode), "", line(header), rule, *map(line, body)])
+            )
+        text = "\n\n".join(blocks)
+        footer = self._footer() + [f"warning: {warning}" for warning in self.warnings]
+        return text + ("\n\n" + "\n".join(footer) if footer else "")
 
-    def to_markdown(self) -> str:
-        """The same table as Markdown."""
-        header, body = self._cells()
-        lines = [
-            "| " + " | ".join(header) + " |",
-            "| --- | " + " | ".join("---:" for _ in header[1:]) + " |",
-        ]
-        lines += ["| " + " | ".join(cells) + " |" for cells in body]
-        return "\n".join(lines)
+    def to_markdown(self, *, warnings: bool = True) -> str:
+        """The same tables as Markdown, one per mode (``warnings``: end with them)."""
+        blocks = []
+        for mode in self.modes:
+            header, body = self._cells(mode)
+            lines = [
+                f"**{_md_escape(self._caption(mode))}**",
+                "",
+                "| " + " | ".join(map(_md_escape, header)) + " |",
+                "| --- | " + " | ".join("---:" for _ in header[1:]) + " |",
+            ]
+            lines += ["| " + " | ".join(map(_md_escape, cells)) + " |" for cells in body]
+            blocks.append("\n".join(lines))
+        text = "\n\n".join(blocks)
+        footer = self._footer() + [f"**Warning:** {w}" for w in self.warnings if warnings]
+        return text + ("\n\n" + "\n\n".join(footer) if footer else "")
 
     def __str__(self) -> str:
         return self.format_table()
+
+
+def _md_escape(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    for char in "\\|*_`<>":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
+
+
+def looks_automatic(
+    report: EvaluationReport | Mapping[str, float],
+    *,
+    baseline: str = AUTOMATIC_BASELINE,
+    threshold: float = AUTOMATIC_THRESHOLD,
+) -> str | None:
+    """Whether the "related" block looks generated by a rule rather than by editors.
+
+    A CMS often fills the block with the newest articles of the same rubrique. The
+    baseline ``baseline`` follows exactly that rule: when it finds the block almost
+    perfectly (``R@k`` or ``nDCG@...`` at or above ``threshold``, 0.9 by default, in
+    the ``"existing"`` mode, else the first mode), the block is most likely automatic
+    and no score against it measures editorial relatedness.
+
+    Parameters
+    ----------
+    report : EvaluationReport or mapping of str to float
+        A report holding ``baseline``, or the baseline's scores as metric -> value.
+    baseline : str, default="same rubrique, newest"
+        Method name of the same-rubrique, newest-first baseline.
+    threshold : float, default=0.9
+        Score at or above which the block is called automatic.
+
+    Returns
+    -------
+    str or None
+        The warning, or None when the block does not look automatic (or the report has
+        no such baseline).
+    """
+    if isinstance(report, EvaluationReport):
+        if baseline not in report.methods:
+            return None
+        mode = "existing" if "existing" in report.modes else report.modes[0]
+        values = {
+            row.metric: row.value
+            for row in report.rows
+            if row.method == baseline and row.mode == mode
+        }
+    else:
+        values = dict(report)
+    metric_names = [m for m in values if m.startswith(("R@", "nDCG@"))]
+    if any(values[m] >= threshold for m in metric_names):
+        return AUTOMATIC_WARNING
+    return None
+
+
+# -- scoring ---------------------------------------------------------------------------
+
+
+def bootstrap_interval(
+    scores: np.ndarray,
+    n_bootstrap: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | np.random.Generator | None = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of per-query scores.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_queries,) or (n_series, n_queries)
+        Per-query scores; with 2 dimensions every row gets an interval, all from the
+        same resamples of the queries.
+    n_bootstrap : int, default=1000
+        Resamples of the queries (with replacement).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, numpy.random.Generator or None, default=0
+        Seeds the resampling.
+
+    Returns
+    -------
+    low, high : float or numpy.ndarray
+        The ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` percentiles of the
+        resampled means (arrays of shape (n_series,) for 2-d ``scores``).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    flat = scores.ndim == 1
+    matrix = scores[np.newaxis, :] if flat else scores
+    n_queries = matrix.shape[1]
+    if n_queries == 0:
+        raise ValueError("no score to resample")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    rng = np.random.default_rng(random_state)
+    # Resample in blocks so memory stays bounded however many queries there are.
+    block = max(1, (1 << 22) // n_queries)
+    means = np.empty((matrix.shape[0], n_bootstrap))
+    for start in range(0, n_bootstrap, block):
+        stop = min(start + block, n_bootstrap)
+        size = stop - start
+        drawn = rng.integers(0, n_queries, size=(size, n_queries))
+        drawn += (np.arange(size) * n_queries)[:, np.newaxis]
+        counts = np.bincount(drawn.ravel(), minlength=size * n_queries)
+        means[:, start:stop] = matrix @ counts.reshape(size, n_queries).T / n_queries
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha], axis=1)
+    if flat:
+        return float(low[0]), float(high[0])
+    return low, high
+
+
+def _check_cutoff(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _metric_functions(k: int, ks: Sequence[int], ndcg_k: int, depth: int) -> dict:
+    metrics = {
+        f"P@{k}": lambda ranked, rel: precision_at_k(ranked, rel, k),
+        f"R@{k}": lambda ranked, rel: recall_at_k(ranked, rel, k),
+        f"hit@{k}": lambda ranked, rel: hit_at_k(ranked, rel, k),
+    }
+    for cut in ks:
+        if cut != k:
+            metrics[f"R@{cut}"] = lambda ranked, rel, cut=cut: recall_at_k(ranked, rel, cut)
+            metrics[f"hit@{cut}"] = lambda ranked, rel, cut=cut: hit_at_k(ranked, rel, cut)
+    metrics[f"nDCG@{ndcg_k}"] = lambda ranked, rel: ndcg_at_k(ranked, rel, ndcg_k)
+    metrics["MRR"] = lambda ranked, rel: reciprocal_rank(ranked, rel, depth)
+    return metrics
+
+
+def _check_no_leak(name: str, model: object, judged: Sequence[str]) -> None:
+    sources = getattr(model, "link_sources_", None)
+    if sources is None:
+        return
+    sources = set(sources)
+    for query in judged:
+        if query in sources:
+            raise ValueError(
+                f"model {name!r} was fitted with the editorial links of held-out page "
+                f"{query}: refit it on training links only"
+            )
+
+
+def _catalogue(model: object, articles: Sequence[Article] | None) -> list[str] | None:
+    urls = getattr(model, "urls_", None)
+    if urls is not None:
+        return list(urls)
+    if articles is not None:
+        return [article.url for article in articles]
+    return None
 
 
 def evaluate(
@@ -213,57 +616,125 @@ def evaluate(
     relevant: Mapping[str, Iterable[str]],
     k: int = 4,
     ndcg_k: int = 10,
+    *,
+    mode: str = "existing",
+    articles: Sequence[Article] | None = None,
+    ks: Sequence[int] = (5, 10),
+    coverage: bool = True,
+    n_bootstrap: int = 1000,
+    confidence: float = 0.95,
+    random_state: int = 0,
+    split: str = "",
 ) -> EvaluationReport:
     """Score fitted recommenders on the queries the editors linked from.
 
     Parameters
     ----------
     models : mapping of str to fitted recommender
-        Method name -> a fitted model with ``recommend_all(k, urls=...)``.
+        Method name -> a fitted model (see :class:`Recommender`).
     queries : sequence of str
-        Source urls to judge (e.g. the test part of :func:`temporal_split`). Only those
+        Source urls to judge (e.g. the test part of :func:`split_articles`). Only those
         with at least one relevant target count.
     relevant : mapping of str to iterable of str
         Source url -> the urls the editors linked (see :func:`relevant_targets`).
     k : int, default=4
-        Cut-off of precision and recall (``P@k``, ``R@k``).
+        Main cut-off: ``P@k``, ``R@k``, ``hit@k`` and ``coverage@k`` (the size of the
+        site's related block is a good choice).
     ndcg_k : int, default=10
-        Cut-off of ``nDCG@ndcg_k``. ``MRR`` looks at the first ``max(k, ndcg_k)``
-        suggestions.
+        Cut-off of ``nDCG@ndcg_k``.
+    mode : {"existing", "cold_start"}, default="existing"
+        ``"existing"`` calls ``model.recommend_all(depth, urls=judged)``;
+        ``"cold_start"`` calls ``model.recommend_new(judged_articles, depth)``.
+    articles : sequence of Article or None, default=None
+        The articles of the queries (others are ignored); required by ``"cold_start"``.
+        Also the catalogue of ``coverage@k`` for a model without ``urls_``.
+    ks : sequence of int, default=(5, 10)
+        More cut-offs: ``R@c`` and ``hit@c`` for each ``c`` (other than ``k``).
+    coverage : bool, default=True
+        Add ``coverage@k``: the share of the model's catalogue (its fitted ``urls_``,
+        else ``articles``) that appears in at least one top-``k`` list of the judged
+        queries. It has no interval (it is not a mean over queries).
+    n_bootstrap : int, default=1000
+        Bootstrap resamples of the queries for the intervals (0: no intervals).
+    confidence : float, default=0.95
+        Level of the intervals.
+    random_state : int, default=0
+        Seeds the bootstrap; every method and metric uses the same resamples.
+    split : str, default=""
+        How the queries were held out, kept in the report.
 
     Returns
     -------
     EvaluationReport
-        Rows ``P@k``, ``R@k``, ``nDCG@ndcg_k``, ``MRR`` for each model: means over the
-        judged queries.
+        For each model, in order: ``P@k``, ``R@k``, ``hit@k``, then ``R@c``, ``hit@c``
+        for each other ``c`` in ``ks``, ``nDCG@ndcg_k``, ``MRR`` (first relevant among
+        the first ``max(k, ndcg_k, *ks)`` suggestions), ``coverage@k``: means over the
+        judged queries, with intervals.
 
     Raises
     ------
     ValueError
-        If no model is given, a cut-off is not a positive integer, or no query has a
-        relevant target.
+        If no model is given, a cut-off is not a positive integer, the mode is unknown,
+        no query has a relevant target, a cold-start query has no article, or a model
+        was fitted with the links of a query (``link_sources_``).
     """
-    for name, cutoff in (("k", k), ("ndcg_k", ndcg_k)):
-        if isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Integral) or cutoff < 1:
-            raise ValueError(f"{name} must be a positive integer, got {cutoff!r}")
+    k = _check_cutoff("k", k)
+    ndcg_k = _check_cutoff("ndcg_k", ndcg_k)
+    ks = [_check_cutoff("ks", cut) for cut in ks]
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral):
+        raise ValueError(f"n_bootstrap must be an integer >= 0, got {n_bootstrap!r}")
+    if n_bootstrap < 0:
+        raise ValueError(f"n_bootstrap must be an integer >= 0, got {n_bootstrap!r}")
     if not models:
         raise ValueError("no model to evaluate")
     judged = list(dict.fromkeys(q for q in queries if relevant.get(q)))
     if not judged:
         raise ValueError("no query has a relevant target")
+    for name, model in models.items():
+        _check_no_leak(name, model, judged)
+    query_articles: list[Article] = []
+    if mode == "cold_start":
+        by_url = {article.url: article for article in articles or ()}
+        missing = [q for q in judged if q not in by_url]
+        if missing:
+            raise ValueError(f"cold_start needs the article of every query; none for {missing[0]}")
+        query_articles = [by_url[q] for q in judged]
+
     truth = {query: set(relevant[query]) for query in judged}
-    depth = max(k, ndcg_k)
-    metrics = {
-        f"P@{k}": lambda ranked, rel: precision_at_k(ranked, rel, k),
-        f"R@{k}": lambda ranked, rel: recall_at_k(ranked, rel, k),
-        f"nDCG@{ndcg_k}": lambda ranked, rel: ndcg_at_k(ranked, rel, ndcg_k),
-        "MRR": lambda ranked, rel: reciprocal_rank(ranked, rel, depth),
-    }
+    depth = max(k, ndcg_k, *ks)
+    metrics = _metric_functions(k, ks, ndcg_k, depth)
     rows = []
     for method, model in models.items():
-        suggestions = model.recommend_all(depth, urls=judged)
+        if mode == "existing":
+            suggestions = model.recommend_all(depth, urls=judged)
+        else:
+            suggestions = model.recommend_new(query_articles, depth)
         ranked = {q: [s.target_url for s in suggestions[q]] for q in judged}
-        for metric, score in metrics.items():
-            total = sum(score(ranked[q], truth[q]) for q in judged)
-            rows.append(EvaluationRow(method, metric, total / len(judged), len(judged)))
-    return EvaluationReport(tuple(rows))
+        scores = np.array(
+            [[score(ranked[q], truth[q]) for q in judged] for score in metrics.values()]
+        )
+        if n_bootstrap:
+            lows, highs = bootstrap_interval(scores, n_bootstrap, confidence, random_state)
+        else:
+            lows = highs = [None] * len(metrics)
+        for metric, per_query, low, high in zip(metrics, scores, lows, highs, strict=True):
+            rows.append(
+                EvaluationRow(
+                    method,
+                    metric,
+                    float(per_query.mean()),
+                    len(judged),
+                    None if low is None else float(low),
+                    None if high is None else float(high),
+                    mode,
+                )
+            )
+        catalogue = _catalogue(model, articles) if coverage else None
+        if catalogue:
+            share = catalogue_coverage([ranked[q] for q in judged], catalogue, k)
+            rows.append(EvaluationRow(method, f"coverage@{k}", share, len(judged), mode=mode))
+    return EvaluationReport(
+        tuple(rows), split=split, confidence=confidence, n_bootstrap=int(n_bootstrap)
+    )

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
-__all__ = ["hit_at_k", "ndcg_at_k", "precision_at_k", "recall_at_k", "reciprocal_rank"]
+__all__ = [
+    "catalogue_coverage",
+    "hit_at_k",
+    "ndcg_at_k",
+    "precision_at_k",
+    "recall_at_k",
+    "reciprocal_rank",
+]
 
 
 def _check(relevant: Collection[str], k: int | None) -> None:
@@ -146,3 +153,34 @@ def hit_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
     """
     _check(relevant, k)
     return 1.0 if any(_hits(ranked, relevant, k)) else 0.0
+
+
+def catalogue_coverage(
+    ranked_lists: Iterable[Sequence[str]], catalogue: Collection[str], k: int
+) -> float:
+    """Share of the catalogue that appears in at least one top-``k`` list.
+
+    Unlike the other metrics this judges a whole set of lists, not one query: a method
+    that suggests the same few articles everywhere covers little of the catalogue.
+
+    Parameters
+    ----------
+    ranked_lists : iterable of sequence of str
+        One ranked list per query, best first.
+    catalogue : collection of str
+        Every url that could be suggested (non-empty); urls outside it do not count.
+    k : int
+        Cut-off: only the first ``k`` positions of each list count.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    catalogue = set(catalogue)
+    if not catalogue:
+        raise ValueError("catalogue is empty")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    shown = {url for ranked in ranked_lists for url in ranked[:k]}
+    return len(shown & catalogue) / len(catalogue)

@@ -292,6 +292,75 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
                 )
         return results
 
+    def recommend_new(
+        self,
+        articles: Sequence[Article],
+        k: int = 10,
+        *,
+        chunk_size: int = 1000,
+    ) -> dict[str, list[Suggestion]]:
+        """Cold start: suggestions for each article as if it were new and unseen.
+
+        Only the article's text (title, lead, body) and publication date are used, never
+        a link from or to it, nor its fitted vector: the text is vectorised again with
+        the fitted vocabulary. Its own url is never suggested, even when it is in the
+        fitted corpus. Candidates follow the same rule as :meth:`recommend` (published
+        at or before it when ``before_only`` and both dates are known).
+
+        Parameters
+        ----------
+        articles : sequence of Article
+            The new articles (in the fitted corpus or not), distinct urls.
+        k : int, default=10
+            Maximum number of suggestions per article.
+        chunk_size : int, default=1000
+            Articles vectorised and scored per block (lowered on large corpora as in
+            :meth:`recommend_all`).
+
+        Returns
+        -------
+        dict of str to list of Suggestion
+            One list per article url, in the order given; best first, positive
+            similarities only.
+
+        Raises
+        ------
+        ValueError
+            If two articles share a url.
+        """
+        check_is_fitted(self)
+        k = check_k(k)
+        articles = list(articles)
+        urls = [article.url for article in articles]
+        if len(set(urls)) != len(urls):
+            raise ValueError("duplicate article urls")
+        n_articles = self.matrix_.shape[0]
+        step = max(1, min(int(chunk_size), MAX_BLOCK_CELLS // max(n_articles, 1)))
+        transposed = self.matrix_.T.tocsr()
+
+        results: dict[str, list[Suggestion]] = {}
+        for start in range(0, len(articles), step):
+            block = articles[start : start + step]
+            vectors = sparse.csr_matrix(
+                self.vectorizer_.transform([self._document(a.title, a.lead, a.body) for a in block])
+            )
+            vectors.sort_indices()
+            scores = sparse.csr_matrix(vectors @ transposed)
+            for i, article in enumerate(block):
+                lo, hi = scores.indptr[i], scores.indptr[i + 1]
+                source_lo, source_hi = vectors.indptr[i], vectors.indptr[i + 1]
+                results[article.url] = self._select(
+                    vectors.indices[source_lo:source_hi],
+                    vectors.data[source_lo:source_hi],
+                    scores.indices[lo:hi],
+                    scores.data[lo:hi],
+                    source_time=to_timestamp(article.published),
+                    exclude=self.index_.get(article.url),
+                    before=self.before_only,
+                    k=k,
+                )
+        return results
+
     def _select(
         self,
         source_terms: np.ndarray,

@@ -15,12 +15,22 @@ import click
 
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
 from relnews.exit_codes import EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
-from relnews.output import FORMATS, format_rows
+from relnews.output import (
+    EXPORT_FORMATS,
+    FORMATS,
+    LIST_COLUMNS,
+    format_export,
+    format_rows,
+    list_rows,
+)
 from warehouse import ArchiveLock, LockHeld, Reader, WarehouseError, opened
 
 DEFAULT_DB = "relnews.duckdb"
 DEMO_DB = "relnews-demo.duckdb"
 DEMO_PORT = 8765
+#: The source of a rule for every list (recommender.policy.ANY_SOURCE; not imported, as
+#: the recommender package loads scikit-learn and a crawl should start fast).
+ANY_SOURCE = "*"
 
 
 def _jobs():
@@ -114,7 +124,7 @@ def demo(db: Path, port: int, verbose: bool) -> None:
     finally:
         server.close()
     click.echo(f"      {summary.describe()}")
-    click.echo("[3/4] fitting the TF-IDF model")
+    click.echo("[3/4] fitting the recommender (learned from the editorial links)")
     fitted = _jobs().fit(db)
     click.echo(f"      {fitted.model_id}: {fitted.n_lists} suggestions for "
                f"{fitted.n_articles} articles")  # fmt: skip
@@ -261,39 +271,286 @@ def fit(db: Path, k: int) -> None:
 @cli.command()
 @db_option()
 @click.option("--test-fraction", default=0.2, show_default=True,
-              help="Share of the newest articles held out as test queries.")  # fmt: skip
-@click.option("--seed", default=0, show_default=True, help="Seed of the random baseline.")
+              help="Share of the articles held out as test queries (the newest when the "
+                   "site has dates, a fixed random share of pages otherwise).")  # fmt: skip
+@click.option("--seed", default=0, show_default=True,
+              help="Seed of the random baseline, the bootstrap and undated splits.")  # fmt: skip
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the report as evaluation.md and evaluation.html (with plots; opens "
+    "offline) into this folder.",
+)
 @output_options
 @clean_errors
-def evaluate(db: Path, test_fraction: float, seed: int, fmt: str) -> None:
-    """Score the model and the baselines against the editors' own related links.
+def evaluate(db: Path, test_fraction: float, seed: int, report_dir: Path | None, fmt: str) -> None:
+    """Score the model, TF-IDF, BM25 and the baselines against the editors' own links.
 
-    Example: relnews evaluate --db news.duckdb
+    Two modes: existing article (the held-out page's own links hidden) and cold start
+    (text only). Every score comes with a 95% bootstrap interval.
+
+    Example: relnews evaluate --db news.duckdb --report reports/
     """
     report = _jobs().evaluate(db, test_fraction=test_fraction, random_state=seed)
     if fmt == "table":
         click.echo(report.format_table())
     else:
-        rows = [(row.method, row.metric, row.value, row.n_queries) for row in report.rows]
-        echo_rows(["method", "metric", "value", "n_queries"], rows, fmt)
+        columns = ["mode", "method", "metric", "value", "ci_low", "ci_high", "n_queries"]
+        rows = [[row[name] for name in columns] for row in report.as_dicts()]
+        echo_rows(columns, rows, fmt)
+    if report_dir is not None:
+        from recommender.report import write_report
+
+        markdown, html = write_report(report, report_dir)
+        click.echo(f"report written to {markdown} and {html}", err=fmt != "table")
+
+
+def fresh_days_option(command: Callable) -> Callable:
+    """``--fresh-days N``, shared by the commands that show lists."""
+    return click.option(
+        "--fresh-days",
+        type=click.FloatRange(min=0),
+        help="Only suggest articles published at most N days before the source (before "
+        "today for --text or an undated source). Pins and undated articles are kept.",
+    )(command)
+
+
+def echo_list(items: list, fmt: str) -> None:
+    echo_rows(LIST_COLUMNS, list_rows(items, fmt), fmt)
 
 
 @cli.command()
-@click.argument("url")
+@click.argument("url", required=False)
 @db_option()
-@click.option("-k", default=10, show_default=True, help="How many suggestions.")
+@click.option(
+    "--text",
+    "text_file",
+    type=click.File("r", encoding="utf-8"),
+    help="A new article instead of an archived one: a text file whose first line "
+    "is the title and the rest the body ('-' reads standard input).",
+)
+@click.option("--title", help="The new article's title (with --text; default: its first line).")
+@click.option(
+    "-k", default=10, show_default=True, type=click.IntRange(min=1), help="How many suggestions."
+)
+@fresh_days_option
 @output_options
-@clean_errors
-def recommend(url: str, db: Path, k: int, fmt: str) -> None:
-    """Suggest related articles for an archived article.
+@clean_errors  # fmt: skip
+def recommend(
+    url: str | None,
+    db: Path,
+    text_file: Any,
+    title: str | None,
+    k: int,
+    fresh_days: float | None,
+    fmt: str,
+) -> None:
+    """Suggest related articles for an archived article, or for a new text.
+
+    The editors' pins come first and their blocks never show (see `relnews rules`);
+    each suggestion comes with the terms it shares with the article.
 
     Example: relnews recommend http://127.0.0.1:8765/news/sommeil/apnee-du-sommeil_12.htm
+
+    Example: relnews recommend --text draft.txt -k 5 --db news.duckdb
     """
-    rows = [
-        (r.rank, r.title, r.url, r.score, list(r.shared_terms))
-        for r in _jobs().recommend(db, url, k=k)
-    ]
-    echo_rows(["rank", "title", "url", "score", "shared_terms"], rows, fmt)
+    if (url is None) == (text_file is None):
+        raise click.UsageError("give either an article URL or --text FILE")
+    if text_file is None:
+        if title is not None:
+            raise click.UsageError("--title goes with --text")
+        items = _jobs().recommend(db, url, k=k, fresh_days=fresh_days)
+    else:
+        first_line, body = _jobs().split_title(text_file.read())
+        if not (first_line or body):
+            raise click.UsageError(f"{text_file.name} is empty")
+        items = _jobs().recommend_text(
+            db, body, title=first_line if title is None else title, k=k, fresh_days=fresh_days
+        )
+        if not items:
+            click.echo("no suggestion: the text shares no term with the archive", err=True)
+    echo_list(items, fmt)
+
+
+def _echo_change(change: Any) -> None:
+    where = "every article" if change.source_url == ANY_SOURCE else change.source_url
+    verb = {"pin": "pinned", "block": "blocked"}[change.rule]
+    if change.status == "removed":
+        click.echo(f"un{verb} {change.target_url} for {where}")
+        return
+    note = {"added": "", "replaced": " (replacing the opposite rule)", "kept": " (already)"}
+    click.echo(f"{verb} {change.target_url} for {where}{note[change.status]}")
+    if change.warning:
+        click.echo(f"Warning: {change.warning}", err=True)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target")
+@db_option()
+@click.option("--note", help="Why, for the other editors (shown by `relnews rules`).")
+@clean_errors
+def pin(source: str, target: str, db: Path, note: str | None) -> None:
+    """Always show TARGET first in SOURCE's related list (pins keep the order made).
+
+    Both are archived articles' URLs (or aliases of them). Pins escape the freshness
+    window, but not a block.
+
+    Example: relnews pin http://127.0.0.1:8765/news/a_1.htm http://127.0.0.1:8765/news/b_2.htm
+    """
+    _echo_change(_jobs().set_rule(db, "pin", source, target, note))
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target")
+@db_option()
+@clean_errors
+def unpin(source: str, target: str, db: Path) -> None:
+    """Remove a pin made by `relnews pin`.
+
+    Example: relnews unpin http://127.0.0.1:8765/news/a_1.htm http://127.0.0.1:8765/news/b_2.htm
+    """
+    _echo_change(_jobs().remove_rule(db, "pin", source, target))
+
+
+@cli.command()
+@click.argument("target")
+@click.option(
+    "--source",
+    default=ANY_SOURCE,
+    show_default=True,
+    help="Only in this article's list (default: in every list).",
+)
+@db_option()
+@click.option("--note", help="Why, for the other editors (shown by `relnews rules`).")
+@clean_errors  # fmt: skip
+def block(target: str, source: str, db: Path, note: str | None) -> None:
+    """Never suggest TARGET: in any list, or only in --source's list. A block wins over a pin.
+
+    Example: relnews block http://127.0.0.1:8765/news/retracted_7.htm --note "retracted"
+    """
+    _echo_change(_jobs().set_rule(db, "block", source, target, note))
+
+
+@cli.command()
+@click.argument("target")
+@click.option(
+    "--source",
+    default=ANY_SOURCE,
+    show_default=True,
+    help="The block of this article's list (default: the block of every list).",
+)
+@db_option()
+@clean_errors  # fmt: skip
+def unblock(target: str, source: str, db: Path) -> None:
+    """Remove a block made by `relnews block`.
+
+    Example: relnews unblock http://127.0.0.1:8765/news/retracted_7.htm
+    """
+    _echo_change(_jobs().remove_rule(db, "block", source, target))
+
+
+@cli.command()
+@click.option("--source", help="Only the rules that apply to this article's list.")
+@db_option()
+@output_options
+@clean_errors
+def rules(source: str | None, db: Path, fmt: str) -> None:
+    """List the editors' pins and blocks (source '*': every list).
+
+    Example: relnews rules --db news.duckdb
+    """
+    result = _jobs().list_rules(db, source)
+    echo_rows(result.columns, result.rows, fmt)
+
+
+@cli.command()
+@db_option()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default="json",
+    show_default=True,
+    help="json: {source url: [suggestions]}; csv: one row per "
+    "(source, rank); html: an <aside> per article for the page templates.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output).",
+)
+@click.option(
+    "-k", default=5, show_default=True, type=click.IntRange(min=1), help="Suggestions per article."
+)
+@fresh_days_option
+@click.option(
+    "--heading",
+    default="Related articles",
+    show_default=True,
+    help="The heading of each html block.",
+)
+@clean_errors  # fmt: skip
+def export(
+    db: Path,
+    fmt: str,
+    output: Path | None,
+    k: int,
+    fresh_days: float | None,
+    heading: str,
+) -> None:
+    """Write every article's related list, editors' rules applied, from the newest model.
+
+    Example: relnews export --format html -k 4 --output related.html --db news.duckdb
+    """
+    lists = _jobs().export_lists(db, k=k, fresh_days=fresh_days)
+    text = format_export(lists, fmt, heading=heading)
+    if output is None:
+        click.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    click.echo(f"{len(lists)} lists written to {output}", err=True)
+
+
+@cli.command()
+@db_option()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on (0.0.0.0 opens it to the network).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The port (0 picks a free one).",
+)
+@fresh_days_option
+@clean_errors  # fmt: skip
+def serve(db: Path, host: str, port: int, fresh_days: float | None) -> None:
+    """Answer GET /related?url=URL&k=5 with the article's list as JSON; GET /health.
+
+    Example: relnews serve --port 8000 --db news.duckdb
+    """
+    from relnews.serve import make_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        server = make_server(db, host, port, fresh_days=fresh_days)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from error
+    click.echo(f"serving {db} on {server.url} (GET /related?url=...&k=5, GET /health)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @cli.command()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +20,11 @@ import joblib
 
 from crawler.profiles import SiteProfile
 from crawler.run import CrawlSummary, crawl
-from recommender import TfidfRecommender
+from recommender import LearnedRecommender, Suggestion, TfidfRecommender
 from recommender.experiment import EvaluationReport, compare_methods
+from recommender.policy import ANY_SOURCE, BLOCK, PIN, Rules, ruled_lists
 from relnews.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
-from warehouse import ArchiveLock, Reader, WarehouseError, Writer, opened
+from warehouse import ArchiveLock, QueryResult, Reader, WarehouseError, Writer, opened
 
 
 def models_dir_for(db: str | Path) -> Path:
@@ -39,17 +42,37 @@ class FitResult:
 
 
 def fit(db: str | Path, k: int = 10, models_dir: str | Path | None = None) -> FitResult:
-    """Fit the TF-IDF model on the archive's latest articles and store its top-k lists."""
+    """Fit the recommender on the archive and store its top-k lists.
+
+    The learned ranker when the archive holds editorial links between its articles (it
+    learns from them); plain TF-IDF otherwise. The model file is saved beside the
+    archive, and the ``models`` table records its id, settings and validation scores.
+    """
     with opened(db, read_only=True) as con:
-        articles = Reader(con).articles()
+        reader = Reader(con)
+        articles = reader.articles()
+        links = reader.editorial_links()
     if len(articles) < 2:
         raise WarehouseError(f"{db} holds {len(articles)} article(s): crawl a site first")
-    model = TfidfRecommender().fit(articles)
-    params = model.get_params()
+    model: Any
+    try:
+        model = LearnedRecommender().fit(articles, links)
+        method = "learned"
+        params: dict[str, Any] = {
+            **model.get_params(),
+            "best_params": model.best_params_,
+            "best_cold_params": model.best_cold_params_,
+            "validation_ndcg@10": model.validation_scores_,
+            "n_links": len(links),
+        }
+    except ValueError:  # no editorial link to learn from: text similarity alone
+        model = TfidfRecommender().fit(articles)
+        method = "tfidf"
+        params = model.get_params()
     digest = hashlib.sha256(
-        json.dumps([params, model.urls_], sort_keys=True, default=str).encode()
+        json.dumps([params, list(model.urls_)], sort_keys=True, default=str).encode()
     ).hexdigest()[:10]
-    model_id = f"tfidf-{digest}"
+    model_id = f"{method}-{digest}"
     folder = Path(models_dir) if models_dir else models_dir_for(db)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{model_id}.joblib"
@@ -62,7 +85,7 @@ def fit(db: str | Path, k: int = 10, models_dir: str | Path | None = None) -> Fi
     ]
     with opened(db) as con:
         writer = Writer(con)
-        writer.save_model(model_id, "tfidf", params, len(articles), str(path))
+        writer.save_model(model_id, method, params, len(articles), str(path))
         n_lists = writer.save_recommendations(model_id, rows)
     return FitResult(model_id, path, len(articles), n_lists)
 
@@ -70,41 +93,233 @@ def fit(db: str | Path, k: int = 10, models_dir: str | Path | None = None) -> Fi
 def load_model(db: str | Path, model_id: str | None = None) -> tuple[str, TfidfRecommender]:
     """The newest fitted model of an archive (or the one named), loaded from its file."""
     with opened(db, read_only=True) as con:
-        reader = Reader(con)
-        model_id = model_id or reader.latest_model_id()
-        rows = reader.query("SELECT path FROM models WHERE model_id = ?", [model_id]).rows
+        model_id, path = model_file(Reader(con), db, model_id)
+    return model_id, joblib.load(path)
+
+
+def model_file(reader: Reader, db: str | Path, model_id: str | None = None) -> tuple[str, Path]:
+    """The id and file of the newest fitted model (or the one named), or a clear error."""
+    model_id = model_id or reader.latest_model_id()
+    rows = reader.query("SELECT path FROM models WHERE model_id = ?", [model_id]).rows
     if not model_id or not rows:
         raise WarehouseError(f"{db} has no fitted model{f' {model_id}' if model_id else ''}: "
                              "run `relnews fit` first")  # fmt: skip
     path = Path(rows[0][0])
     if not path.exists():
         raise WarehouseError(f"model file {path} is missing: run `relnews fit` again")
-    return model_id, joblib.load(path)
+    return model_id, path
 
 
 @dataclass(frozen=True)
 class RelatedArticle:
+    """One line of a list as shown: ``score`` is None for a pin the model did not rank."""
+
     rank: int
     title: str
     url: str
-    score: float
+    score: float | None
     shared_terms: tuple[str, ...]
+    pinned: bool = False
 
 
-def recommend(db: str | Path, url: str, k: int = 10) -> list[RelatedArticle]:
-    """Suggestions for an archived article (found by its URL or an alias of it)."""
-    with opened(db, read_only=True) as con:
-        resolved = Reader(con).resolve_url(url)
+def related_lists(
+    model: Any,
+    sources: Sequence[str | None],
+    k: int,
+    rules: Rules,
+    titles: Mapping[str, str],
+    *,
+    fresh_days: float | None = None,
+    now: float | None = None,
+    text: str = "",
+    title: str = "",
+    published: Mapping[str, float] | None = None,
+) -> dict[str | None, list[RelatedArticle]]:
+    """The lists readers see for archived sources (or, for the source None, for ``text``):
+    the model's ranking with the editors' rules and the freshness window applied.
+
+    ``titles`` holds the live articles: suggestions outside it (gone since the fit) are
+    dropped. The model only needs ``recommend_all``, ``recommend_text``, ``urls_``,
+    ``index_`` and ``published_`` (``published``, from :func:`published_times`, saves
+    rebuilding the dates on every call).
+    """
+    now = time.time() if now is None else now
+    missing = [s for s in sources if s is not None and s not in model.index_]
+    if missing:
+        raise WarehouseError(
+            f"{missing[0]} is not among the articles the model was fitted on (archived "
+            "since, or gone): run `relnews fit` again"
+        )
+
+    def rank(pending: list[str | None], depth: int) -> Mapping[str | None, list[Suggestion]]:
+        if pending == [None]:
+            before = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
+            return {None: model.recommend_text(text, depth, before, title=title)}
+        return model.recommend_all(depth, urls=pending)
+
+    published = published_times(model) if published is None else published
+    lists = ruled_lists(
+        rank,
+        list(sources),
+        k,
+        rules,
+        max_depth=len(model.urls_),
+        published=published,
+        source_times=published,
+        fresh_days=fresh_days,
+        now=now,
+        live=titles,
+    )
+    return {
+        source: [
+            RelatedArticle(
+                rank,
+                titles.get(s.target_url, ""),
+                s.target_url,
+                None if math.isnan(s.score) else s.score,
+                tuple(s.shared_terms),
+                s.pinned,
+            )
+            for rank, s in enumerate(suggestions, start=1)
+        ]
+        for source, suggestions in lists.items()
+    }
+
+
+def published_times(model: Any) -> dict[str, float]:
+    """Each fitted article's publication time (POSIX seconds, NaN when unknown)."""
+    return dict(zip(model.urls_, map(float, model.published_), strict=True))
+
+
+def _archived(reader: Reader, url: str, db: str | Path) -> str:
+    """The archived URL for ``url`` (through aliases and redirects), or a clear error."""
+    resolved = reader.resolve_url(url)
     if resolved is None:
         raise WarehouseError(f"{url} is not in {db}: crawl it first")
-    _, model = load_model(db)
-    suggestions = model.recommend(resolved, k=k)
+    return resolved
+
+
+def recommend(
+    db: str | Path, url: str, k: int = 10, fresh_days: float | None = None
+) -> list[RelatedArticle]:
+    """Suggestions for an archived article (found by its URL or an alias of it), with the
+    editors' rules and the freshness window applied."""
     with opened(db, read_only=True) as con:
-        titles = Reader(con).titles([s.target_url for s in suggestions])
-    return [
-        RelatedArticle(rank, titles.get(s.target_url, ""), s.target_url, s.score, s.shared_terms)
-        for rank, s in enumerate(suggestions, start=1)
+        reader = Reader(con)
+        resolved = _archived(reader, url, db)
+        rules = Rules.from_rows(reader.editor_rules(resolved).rows)
+        titles = reader.live_titles()
+    _, model = load_model(db)
+    return related_lists(model, [resolved], k, rules, titles, fresh_days=fresh_days)[resolved]
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """A plain-text article as ``(title, body)``: its first non-blank line, then the rest."""
+    lines = text.strip().splitlines()
+    return (lines[0].strip(), "\n".join(lines[1:]).strip()) if lines else ("", "")
+
+
+def recommend_text(
+    db: str | Path,
+    text: str,
+    title: str = "",
+    k: int = 10,
+    fresh_days: float | None = None,
+) -> list[RelatedArticle]:
+    """Suggestions for a new article, not archived (cold start): archived articles
+    published up to now, the '*' blocks applied, the window counted back from now."""
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        rules = Rules.from_rows(reader.editor_rules().rows)
+        titles = reader.live_titles()
+    _, model = load_model(db)
+    lists = related_lists(
+        model, [None], k, rules, titles, fresh_days=fresh_days, text=text, title=title
+    )
+    return lists[None]
+
+
+def export_lists(
+    db: str | Path, k: int = 10, fresh_days: float | None = None
+) -> dict[str, list[RelatedArticle]]:
+    """Every live article's list from the newest fitted model, rules applied, by URL."""
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        rules = Rules.from_rows(reader.editor_rules().rows)
+        titles = reader.live_titles()
+    _, model = load_model(db)
+    sources = [url for url in model.urls_ if url in titles]
+    lists = related_lists(model, sources, k, rules, titles, fresh_days=fresh_days)
+    return {str(source): items for source, items in lists.items()}
+
+
+# -- editors' rules ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """What `pin`/`block` did, with the URLs as archived."""
+
+    rule: str
+    source_url: str
+    target_url: str
+    status: str  # added, replaced (the other rule of the pair), kept
+    warning: str | None = None
+
+
+def set_rule(
+    db: str | Path, rule: str, source: str, target: str, note: str | None = None
+) -> RuleChange:
+    """Pin a target for a source, or block it (for one source, or '*' for all)."""
+    if rule not in (PIN, BLOCK):
+        raise ValueError(f"unknown rule {rule!r}")
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        if source == ANY_SOURCE and rule == PIN:
+            raise WarehouseError("a pin needs a source article: only blocks hold everywhere")
+        source_url = source if source == ANY_SOURCE else _archived(reader, source, db)
+        target_url = _archived(reader, target, db)
+        everywhere = Rules.from_rows(reader.editor_rules(ANY_SOURCE).rows).blocks_for(None)
+    if source_url == target_url:
+        raise WarehouseError(f"{target_url} is the source itself: it is never suggested")
+    warning = None
+    if rule == PIN and target_url in everywhere:
+        warning = (
+            f"{target_url} is blocked everywhere, and a block wins over a pin: "
+            f"`relnews unblock {target_url}` to show it"
+        )
+    with opened(db) as con:
+        status = Writer(con).set_editor_rule(source_url, target_url, rule, note)
+    return RuleChange(rule, source_url, target_url, status, warning)
+
+
+def remove_rule(db: str | Path, rule: str, source: str, target: str) -> RuleChange:
+    """Drop a pin or a block (URLs resolved as when they were set)."""
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        source_url = source if source == ANY_SOURCE else reader.resolve_url(source) or source
+        target_url = reader.resolve_url(target) or target
+    with opened(db) as con:
+        removed = Writer(con).remove_editor_rule(source_url, target_url, rule)
+    if not removed:
+        where = "every list" if source_url == ANY_SOURCE else source_url
+        raise WarehouseError(f"no {rule} of {target_url} for {where} in {db}")
+    return RuleChange(rule, source_url, target_url, "removed")
+
+
+def list_rules(db: str | Path, source: str | None = None) -> QueryResult:
+    """The pins and blocks (of one source, with the '*' blocks), with the targets' titles."""
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        source_url = None if source is None else _archived(reader, source, db)
+        rules = reader.editor_rules(source_url).rows
+        titles = reader.titles([row[1] for row in rules])
+    columns = ["rule", "source_url", "target_url", "title", "note", "created_at"]
+    rows = [
+        (rule, source_url, target, titles.get(target, ""), note, created)
+        for source_url, target, rule, created, note in rules
     ]
+    return QueryResult(columns, rows)
 
 
 def evaluate(
@@ -114,7 +329,9 @@ def evaluate(
     ndcg_k: int = 10,
     random_state: int = 0,
 ) -> EvaluationReport:
-    """Evaluate the model beside the baselines on a split by publication date, and store it."""
+    """Evaluate the learned model beside TF-IDF, BM25 and the baselines on one split
+    (by publication date, or a fixed random split of pages when the site has no dates),
+    in both modes, and store the scores with their intervals."""
     with opened(db, read_only=True) as con:
         reader = Reader(con)
         articles = reader.articles()
@@ -128,10 +345,8 @@ def evaluate(
         ndcg_k=ndcg_k,
         random_state=random_state,
     )
-    split = f"newest {test_fraction:.0%} by publication date"
     with opened(db) as con:
-        rows = [(row.method, row.metric, row.value, row.n_queries) for row in report.rows]
-        Writer(con).save_evaluation(split, rows, model_id=model_id)
+        Writer(con).save_evaluation(report.split, report.rows, model_id=model_id)
     return report
 
 

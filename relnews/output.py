@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import html
 import io
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 FORMATS = ("table", "csv", "json")
+EXPORT_FORMATS = ("json", "csv", "html")
+LIST_COLUMNS = ["rank", "title", "url", "score", "shared_terms", "pinned"]
 
 
 def _plain(value: Any) -> Any:
@@ -85,3 +88,87 @@ def format_rows(
     parts = [line([str(column) for column in columns]), line(["-" * w for w in widths])]
     parts += [line(row) for row in cells]
     return "\n".join(parts)
+
+
+class ListItem(Protocol):
+    """One line of a related list (:class:`relnews.jobs.RelatedArticle`)."""
+
+    rank: int
+    title: str
+    url: str
+    score: float | None
+    shared_terms: tuple[str, ...]
+    pinned: bool
+
+
+def list_rows(items: Sequence[ListItem], fmt: str) -> list[tuple]:
+    """A list's rows for :func:`format_rows` under ``LIST_COLUMNS``; a table marks pins
+    with a word, csv and json keep the flag."""
+    return [
+        (
+            item.rank,
+            item.title,
+            item.url,
+            item.score,
+            list(item.shared_terms),
+            ("pinned" if item.pinned else "") if fmt == "table" else item.pinned,
+        )
+        for item in items
+    ]
+
+
+def format_export(
+    lists: Mapping[str, Sequence[ListItem]], fmt: str, heading: str = "Related articles"
+) -> str:
+    """Every article's list, for a site's templates.
+
+    json: ``{source_url: [{rank, url, title, score, shared_terms, pinned}, ...]}``, one
+    key per article, so a template looks its list up by URL; csv: one row per (source,
+    rank); html: one ``<aside>`` per article with a list (none for an empty list).
+    """
+    if fmt == "json":
+        data = {
+            source: [
+                {
+                    "rank": item.rank,
+                    "url": item.url,
+                    "title": item.title,
+                    "score": item.score,
+                    "shared_terms": list(item.shared_terms),
+                    "pinned": item.pinned,
+                }
+                for item in items
+            ]
+            for source, items in lists.items()
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        rows = [
+            (source, *row) for source, items in lists.items() for row in list_rows(items, "csv")
+        ]
+        return format_rows(["source_url", *LIST_COLUMNS], rows, "csv")
+    if fmt == "html":
+        return "\n\n".join(
+            html_snippet(source, items, heading) for source, items in lists.items() if items
+        )
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+
+
+def html_snippet(source: str, items: Sequence[ListItem], heading: str = "Related articles") -> str:
+    """One article's list as an HTML block to paste into a page template; every title
+    and URL escaped, as titles come from crawled pages and may hold markup."""
+
+    def esc(text: str) -> str:
+        return html.escape(text, quote=True)
+
+    lines = [
+        f'<aside class="relnews-related" data-source="{esc(source)}">',
+        f"  <h2>{esc(heading)}</h2>",
+        "  <ul>",
+    ]
+    lines += [
+        f'    <li><a href="{esc(item.url)}">{esc(item.title or item.url)}</a></li>'
+        for item in items
+    ]
+    lines += ["  </ul>", "</aside>"]
+    return "\n".join(lines)

@@ -21,27 +21,32 @@ def demo_run(tmp_path_factory):
 
 
 def report_scores(stdout: str) -> dict[str, dict[str, float]]:
-    """Parse the report table printed by `relnews demo` / `relnews evaluate`."""
+    """Parse the first table (existing-article mode) printed by `relnews demo` /
+    `relnews evaluate`: metrics as rows, methods as columns, values with intervals."""
     lines = stdout.splitlines()
-    header_at = next(i for i, line in enumerate(lines) if line.startswith("method"))
-    metrics = lines[header_at].split()[1:]
-    scores = {}
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("metric "))
+    methods = re.split(r"\s{2,}", lines[header_at].strip())[1:]
+    scores: dict[str, dict[str, float]] = {method: {} for method in methods}
     for line in lines[header_at + 2 :]:
         if not line.strip():
             break
-        parts = re.split(r"\s{2,}", line.strip())
-        scores[parts[0]] = dict(zip(metrics, map(float, parts[1:]), strict=True))
+        metric, *cells = re.split(r"\s{2,}", line.strip())
+        for method, cell in zip(methods, cells, strict=True):
+            scores[method][metric] = float(cell.split()[0])
     return scores
 
 
 def test_demo_reports_model_beside_baselines(demo_run):
     db, stdout = demo_run
     scores = report_scores(stdout)
-    assert set(scores) == {"tfidf", "same rubrique, newest", "random"}
-    assert set(scores["tfidf"]) == {"P@4", "R@4", "nDCG@10", "MRR", "queries"}
+    assert set(scores) == {"learned", "tfidf", "bm25", "same rubrique, newest", "random"}
+    assert {"P@4", "R@4", "R@5", "nDCG@10", "MRR", "hit@5", "coverage@4", "queries"} <= set(
+        scores["tfidf"]
+    )
     ndcg = {method: values["nDCG@10"] for method, values in scores.items()}
-    assert ndcg["tfidf"] > ndcg["same rubrique, newest"]
-    assert ndcg["tfidf"] > ndcg["random"]
+    for method in ("learned", "tfidf", "bm25"):
+        assert ndcg[method] > ndcg["same rubrique, newest"] > ndcg["random"]
+    assert "cold start" in stdout
     assert scores["tfidf"]["queries"] >= 60  # the newest 20% of 360 articles
     assert "relnews sql" in stdout and str(db) in stdout
 
@@ -58,7 +63,7 @@ def test_demo_archive_opens_with_plain_duckdb(demo_run):
     finally:
         con.close()
     assert lists == (360, 10)
-    assert evaluations == (3,)
+    assert evaluations == (5,)
 
 
 def test_sql_prints_table_csv_and_json(demo_run):
@@ -108,8 +113,13 @@ def test_evaluate_stores_a_new_evaluation(demo_run):
     db, _ = demo_run
     result = run_relnews("evaluate", "--db", str(db), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert {row["method"] for row in rows} == {"tfidf", "same rubrique, newest", "random"}
-    assert {row["metric"] for row in rows} == {"P@4", "R@4", "nDCG@10", "MRR"}
+    methods = {"learned", "tfidf", "bm25", "same rubrique, newest", "random"}
+    assert {row["method"] for row in rows} == methods
+    assert {"P@4", "R@4", "R@5", "nDCG@10", "MRR", "hit@5"} <= {row["metric"] for row in rows}
+    assert {row["mode"] for row in rows} == {"existing", "cold_start"}
+    for row in rows:
+        if row["ci_low"]:  # coverage has no interval
+            assert float(row["ci_low"]) <= float(row["value"]) <= float(row["ci_high"])
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(DISTINCT evaluation_id) FROM evaluations").fetchone()[0] == 2
     con.close()

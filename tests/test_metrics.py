@@ -5,6 +5,7 @@ import math
 import pytest
 
 from recommender.metrics import (
+    catalogue_coverage,
     hit_at_k,
     ndcg_at_k,
     precision_at_k,
@@ -104,3 +105,13 @@ def test_reciprocal_rank_empty_relevant_set_raises():
 def test_bad_k_raises(k):
     with pytest.raises(ValueError, match="k must be"):
         precision_at_k(RANKED, RELEVANT, k)
+
+
+def test_catalogue_coverage():
+    # top-2 of each list: {a, b} and {b, d}: 3 of the 5 catalogue urls
+    lists = [["a", "b", "c"], ["b", "d"], []]
+    assert catalogue_coverage(lists, ["a", "b", "c", "d", "e"], 2) == pytest.approx(3 / 5)
+    assert catalogue_coverage(lists, ["a", "b", "c", "d", "e"], 3) == pytest.approx(4 / 5)
+    assert catalogue_coverage([], ["a"], 1) == 0.0
+    with pytest.raises(ValueError):
+        catalogue_coverage(lists, ["a"], 0)

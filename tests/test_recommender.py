@@ -508,23 +508,36 @@ def test_evaluate_reports_every_method_and_tfidf_beats_random():
     }
     report = evaluate(models, test, relevant)
 
+    metrics = ["P@4", "R@4", "hit@4", "R@5", "hit@5", "R@10", "hit@10", "nDCG@10", "MRR"]
     assert report.methods == list(models)
-    assert report.metrics == ["P@4", "R@4", "nDCG@10", "MRR"]
-    assert len(report.rows) == 3 * 4
+    assert report.modes == ["existing"]
+    assert report.metrics == [*metrics, "coverage@4"]
+    assert len(report.rows) == 3 * (len(metrics) + 1)
     assert {row.n_queries for row in report.rows} == {len(test)}
     for row in report.rows:
         assert 0.0 <= row.value <= 1.0
-    for metric in report.metrics:
+        if row.metric.startswith("coverage@"):
+            assert row.ci_low is None and row.ci_high is None
+        else:
+            assert row.ci_low <= row.value <= row.ci_high
+    for metric in metrics:
         assert report.value("tfidf", metric) > 2 * report.value("random", metric)
     assert report.value("tfidf", "MRR") > 0.5
 
     table = report.format_table().splitlines()
-    assert table[0].split() == ["method", "P@4", "R@4", "nDCG@10", "MRR", "queries"]
-    assert [line.split()[0] for line in table[2:]] == list(models)
-    assert len({len(line) for line in table}) == 1  # aligned
+    header_at = next(i for i, line in enumerate(table) if line.startswith("metric"))
+    assert table[header_at].split() == ["metric", *models]
+    body = table[header_at + 2 : header_at + 3 + len(report.metrics)]
+    assert [line.split()[0] for line in body] == [*report.metrics, "queries"]
+    assert len({len(line) for line in table[header_at : header_at + 2]}) == 1  # aligned
+    tfidf_ndcg = report.row("tfidf", "nDCG@10")
+    assert (
+        f"{tfidf_ndcg.value:.3f} [{tfidf_ndcg.ci_low:.2f}, {tfidf_ndcg.ci_high:.2f}]"
+        in table[header_at + 2 + report.metrics.index("nDCG@10")]
+    )
     markdown = report.to_markdown().splitlines()
-    assert markdown[0] == "| method | P@4 | R@4 | nDCG@10 | MRR | queries |"
-    assert len(markdown) == 2 + len(models)
+    assert "| metric | tfidf | random | same-rubrique-recent |" in markdown
+    assert sum(line.startswith("| ") for line in markdown) == 2 + len(report.metrics) + 1
 
 
 def test_evaluate_counts_only_queries_with_relevant_targets():
@@ -533,8 +546,8 @@ def test_evaluate_counts_only_queries_with_relevant_targets():
     first = articles[0].url  # the oldest article links to nothing
     relevant = relevant_targets(links)
     assert first not in relevant
-    report = evaluate({"tfidf": model}, [first, articles[-1].url], relevant, k=2, ndcg_k=3)
-    assert report.metrics == ["P@2", "R@2", "nDCG@3", "MRR"]
+    report = evaluate({"tfidf": model}, [first, articles[-1].url], relevant, k=2, ndcg_k=3, ks=())
+    assert report.metrics == ["P@2", "R@2", "hit@2", "nDCG@3", "MRR", "coverage@2"]
     assert {row.n_queries for row in report.rows} == {1}
     with pytest.raises(ValueError, match="no query"):
         evaluate({"tfidf": model}, [first], relevant)

@@ -133,12 +133,37 @@ class Reader:
             [model_id, source_url],
         )
 
-    def latest_evaluation(self) -> QueryResult:
-        """The rows of the newest stored evaluation."""
+    def live_titles(self, urls: list[str] | None = None) -> dict[str, str]:
+        """The latest title of each live (not gone) article, of all or only ``urls``:
+        what a suggested list may point to."""
+        sql = "SELECT url, coalesce(title, '') FROM latest_articles WHERE gone_at IS NULL"
+        if urls is None:
+            return dict(self.con.execute(sql).fetchall())
+        return dict(self.con.execute(sql + " AND list_contains(?, url)", [list(urls)]).fetchall())
+
+    def editor_rules(self, source_url: str | None = None) -> QueryResult:
+        """The editors' pins and blocks (of one source, with the '*' blocks, when given),
+        pins in the order they were made; none in an archive older than the rules."""
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'editor_rules'"
+        ).fetchone()[0]
+        columns = "source_url, target_url, rule, created_at, note"
+        if not exists:  # opened read-only, so not migrated yet: there can be no rule
+            return QueryResult(columns.split(", "), [])
+        where = " WHERE source_url IN (?, '*')" if source_url is not None else ""
         return self.query(
-            "SELECT method, metric, value, n_queries FROM evaluations"
+            f"SELECT {columns} FROM editor_rules{where}"
+            " ORDER BY rule DESC, source_url, created_at, target_url",
+            [source_url] if source_url is not None else [],
+        )
+
+    def latest_evaluation(self) -> QueryResult:
+        """The rows of the newest stored evaluation: method, metric, value, n_queries,
+        then mode, ci_low, ci_high (NULL when not recorded)."""
+        return self.query(
+            "SELECT method, metric, value, n_queries, mode, ci_low, ci_high FROM evaluations"
             " WHERE evaluation_id = (SELECT max(evaluation_id) FROM evaluations)"
-            " ORDER BY method, metric"
+            " ORDER BY mode NULLS FIRST, method, metric"
         )
 
 

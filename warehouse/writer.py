@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
@@ -494,6 +495,57 @@ class Writer:
                 list(links.values()),
             )
 
+    # -- editors' rules -------------------------------------------------------------
+
+    def set_editor_rule(
+        self, source_url: str, target_url: str, rule: str, note: str | None = None
+    ) -> str:
+        """Pin or block a target for a source ('*': every source, blocks only).
+
+        One rule per pair, so that an editor's latest word wins: the other rule of the
+        pair is replaced. Setting the same rule again keeps its date (a pin keeps its
+        place) and updates the note when one is given. Returns "added", "replaced" or
+        "kept".
+        """
+        with self._transaction():
+            row = self.con.execute(
+                "SELECT rule FROM editor_rules WHERE source_url = ? AND target_url = ?",
+                [source_url, target_url],
+            ).fetchone()
+            if row is None:
+                self.con.execute(
+                    "INSERT INTO editor_rules VALUES (?, ?, ?, ?, ?)",
+                    [source_url, target_url, rule, _now(), note],
+                )
+                return "added"
+            if row[0] != rule:
+                self.con.execute(
+                    "UPDATE editor_rules SET rule = ?, created_at = ?, note = ?"
+                    " WHERE source_url = ? AND target_url = ?",
+                    [rule, _now(), note, source_url, target_url],
+                )
+                return "replaced"
+            if note is not None:
+                self.con.execute(
+                    "UPDATE editor_rules SET note = ? WHERE source_url = ? AND target_url = ?",
+                    [note, source_url, target_url],
+                )
+            return "kept"
+
+    def remove_editor_rule(self, source_url: str, target_url: str, rule: str) -> bool:
+        """Drop a pin or a block; False when there was no such rule."""
+        with self._transaction():
+            found = self.con.execute(
+                "SELECT count(*) FROM editor_rules"
+                " WHERE source_url = ? AND target_url = ? AND rule = ?",
+                [source_url, target_url, rule],
+            ).fetchone()[0]
+            self.con.execute(
+                "DELETE FROM editor_rules WHERE source_url = ? AND target_url = ? AND rule = ?",
+                [source_url, target_url, rule],
+            )
+        return bool(found)
+
     # -- recommender output -------------------------------------------------------
 
     def save_model(
@@ -533,17 +585,67 @@ class Writer:
     def save_evaluation(
         self,
         split: str,
-        rows: Iterable[tuple[str, str, float, int]],
+        rows: Iterable[Any],
         model_id: str | None = None,
+        mode: str | None = None,
     ) -> int:
-        """Store ``(method, metric, value, n_queries)`` rows as one evaluation; return its id."""
+        """Store the rows of one evaluation (every mode under one id); return its id.
+
+        Parameters
+        ----------
+        split : str
+            How the test queries were held out.
+        rows : iterable
+            Each row is a ``recommender.EvaluationRow`` (or any object with its
+            attributes), a dict such as ``EvaluationReport.as_dicts()`` gives, a tuple
+            ``(method, metric, value, n_queries)`` or ``(method, metric, value,
+            n_queries, ci_low, ci_high, mode)``. Missing intervals are stored as NULL.
+        model_id : str or None, default=None
+            The fitted model evaluated, if any.
+        mode : str or None, default=None
+            The mode of rows that do not say theirs (NULL: not recorded).
+
+        Returns
+        -------
+        int
+            The new evaluation id.
+        """
         evaluation_id = int(self.con.execute("SELECT nextval('evaluation_ids')").fetchone()[0])
         created_at = _now()
+        values = []
+        for row in rows:
+            method, metric, value, n, ci_low, ci_high, row_mode = _evaluation_row(row)
+            values.append(
+                (
+                    evaluation_id, model_id, created_at, split, method, metric, float(value),
+                    int(n), row_mode or mode, _float_or_none(ci_low), _float_or_none(ci_high),
+                )
+            )  # fmt: skip
         self.con.executemany(
-            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (evaluation_id, model_id, created_at, split, method, metric, float(value), n)
-                for method, metric, value, n in rows
-            ],
+            "INSERT INTO evaluations (evaluation_id, model_id, created_at, split, method,"
+            " metric, value, n_queries, mode, ci_low, ci_high)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
         )
         return evaluation_id
+
+
+_EVALUATION_FIELDS = ("method", "metric", "value", "n_queries", "ci_low", "ci_high", "mode")
+
+
+def _evaluation_row(row: Any) -> tuple[Any, ...]:
+    """``(method, metric, value, n_queries, ci_low, ci_high, mode)`` from any row shape."""
+    if isinstance(row, Mapping):
+        return tuple(row.get(name) for name in _EVALUATION_FIELDS)
+    if hasattr(row, "method") and hasattr(row, "metric"):
+        return tuple(getattr(row, name, None) for name in _EVALUATION_FIELDS)
+    row = tuple(row)
+    if len(row) == 4:
+        return (*row, None, None, None)
+    if len(row) == 7:
+        return row
+    raise ValueError(f"an evaluation row has 4 or 7 fields, got {len(row)}: {row!r}")
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,231 @@
+"""Editors' rules and a freshness window, applied to any model's ranked lists.
+
+A site shows the model's lists only after its editors have had their say: a *pin* puts a
+target first in one source's list whatever the model thinks, a *block* keeps a target
+out of one source's list, or out of every list (source ``'*'``). A freshness window
+keeps only targets published at most N days before the source.
+
+Pure functions over :class:`~recommender.suggestion.Suggestion` lists: no archive, no
+model, so any recommender with ``recommend``/``recommend_all`` fits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .suggestion import Suggestion
+
+__all__ = [
+    "ANY_SOURCE",
+    "BLOCK",
+    "PIN",
+    "RuledSuggestion",
+    "Rules",
+    "apply_rules",
+    "fresh_since",
+    "ruled_lists",
+]
+
+PIN = "pin"
+BLOCK = "block"
+#: The source of a block that holds for every list.
+ANY_SOURCE = "*"
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class RuledSuggestion(Suggestion):
+    """A suggestion as shown: ``pinned`` when an editor put it there.
+
+    A pinned target the model did not rank has ``score`` NaN and no shared terms.
+    """
+
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The editors' rules, by source: pins in the order they were made, and blocks."""
+
+    pins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    blocks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence]) -> Rules:
+        """Build from ``(source_url, target_url, rule, ...)`` rows, pins in order made."""
+        pins: dict[str, list[str]] = {}
+        blocks: dict[str, set[str]] = {}
+        for source, target, rule, *_ in rows:
+            if rule == PIN:
+                pins.setdefault(source, []).append(target)
+            elif rule == BLOCK:
+                blocks.setdefault(source, set()).add(target)
+            else:
+                raise ValueError(f"unknown rule {rule!r}: use {PIN!r} or {BLOCK!r}")
+        return cls(
+            {source: tuple(targets) for source, targets in pins.items()},
+            {source: frozenset(targets) for source, targets in blocks.items()},
+        )
+
+    def pins_for(self, source_url: str | None) -> tuple[str, ...]:
+        """The targets pinned for a source (none for a new text: it has no URL)."""
+        return self.pins.get(source_url, ()) if source_url is not None else ()
+
+    def blocks_for(self, source_url: str | None) -> frozenset[str]:
+        """The targets blocked for a source: its own blocks and the '*' ones."""
+        everywhere = self.blocks.get(ANY_SOURCE, frozenset())
+        if source_url is None:
+            return everywhere
+        return everywhere | self.blocks.get(source_url, frozenset())
+
+
+def fresh_since(source_time: float, fresh_days: float | None, now: float) -> float | None:
+    """The oldest publication time a target may have (POSIX seconds), or None for no window.
+
+    The window counts back from the source's publication, or from ``now`` when the
+    source has no date (a new text, an undated page): what a reader sees on that day.
+    """
+    if fresh_days is None:
+        return None
+    if fresh_days < 0:
+        raise ValueError(f"fresh_days must be >= 0, got {fresh_days!r}")
+    start = now if source_time is None or math.isnan(source_time) else source_time
+    return start - fresh_days * DAY
+
+
+def apply_rules(
+    suggestions: Sequence[Suggestion],
+    source_url: str | None,
+    k: int,
+    pins: Sequence[str] = (),
+    blocks: Container[str] = frozenset(),
+    *,
+    published: Mapping[str, float] | None = None,
+    fresh_since: float | None = None,
+    live: Container[str] | None = None,
+) -> list[RuledSuggestion]:
+    """The list a reader sees: pins first, then the model's ranking, at most ``k``.
+
+    Parameters
+    ----------
+    suggestions : sequence of Suggestion
+        The model's ranked list for the source, best first; ask the model for more than
+        ``k`` so that blocks and the window still leave ``k``.
+    source_url : str or None
+        The source (never suggested for itself); None for a new text.
+    k : int
+        Length of the list.
+    pins : sequence of str
+        Targets that come first, in this order, with the score and terms the model gave
+        them (NaN and none when it did not rank them). They are exempt from the window.
+    blocks : container of str
+        Targets never shown, pinned or not: a block is the stronger word.
+    published : mapping of str to float or None
+        Publication time of each target (POSIX seconds, NaN when unknown).
+    fresh_since : float or None
+        Drop unpinned targets published before this; undated targets stay (many sites
+        date nothing, and an undated page is no evidence of staleness).
+    live : container of str or None
+        When given, targets outside it (gone pages, never archived) are dropped, pins too.
+
+    Returns
+    -------
+    list of RuledSuggestion
+        No duplicates, never the source, at most ``k``.
+    """
+    if k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    ranked = {s.target_url: s for s in reversed(suggestions)}  # first occurrence wins
+    chosen: list[RuledSuggestion] = []
+    seen: set[str] = set()
+
+    def allowed(url: str) -> bool:
+        return (
+            url != source_url
+            and url not in seen
+            and url not in blocks
+            and (live is None or url in live)
+        )
+
+    for url in pins:
+        if len(chosen) >= k:
+            break
+        if allowed(url):
+            model = ranked.get(url)
+            score, terms = (model.score, model.shared_terms) if model else (math.nan, ())
+            chosen.append(RuledSuggestion(url, score, terms, pinned=True))
+            seen.add(url)
+    for suggestion in suggestions:
+        if len(chosen) >= k:
+            break
+        url = suggestion.target_url
+        if not allowed(url):
+            continue
+        if fresh_since is not None and published is not None:
+            when = published.get(url, math.nan)
+            if when < fresh_since:  # NaN compares False: undated targets stay
+                continue
+        chosen.append(RuledSuggestion(url, suggestion.score, suggestion.shared_terms))
+        seen.add(url)
+    return chosen
+
+
+Key = Hashable
+
+
+def ruled_lists(
+    rank: Callable[[list[Key], int], Mapping[Key, Sequence[Suggestion]]],
+    sources: Sequence[Key],
+    k: int,
+    rules: Rules,
+    *,
+    max_depth: int,
+    published: Mapping[str, float] | None = None,
+    source_times: Mapping[Key, float] | None = None,
+    fresh_days: float | None = None,
+    now: float = math.nan,
+    live: Container[str] | None = None,
+) -> dict[Key, list[RuledSuggestion]]:
+    """:func:`apply_rules` over many sources, asking the model for more when it falls short.
+
+    ``rank(sources, depth)`` returns each source's ranked list of at most ``depth``
+    (e.g. ``model.recommend_all``). It is asked for ``2k`` plus the blocks first, then, for
+    the sources still short of ``k`` whose list was full, for four times more, up to
+    ``max_depth`` (the corpus size). A source key that is not a ``str`` (None for a new
+    text) has no pins and only the '*' blocks.
+    """
+    if k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    max_depth = max(1, max_depth)
+    results: dict[Key, list[RuledSuggestion]] = {}
+    pending = list(sources)
+    depth = min(max_depth, 2 * k + len(rules.blocks_for(None)))
+    while pending:
+        ranked = rank(pending, depth)
+        short = []
+        for source in pending:
+            url = source if isinstance(source, str) else None
+            since = fresh_since(
+                (source_times or {}).get(source, math.nan) if url is not None else math.nan,
+                fresh_days,
+                now,
+            )
+            ruled = apply_rules(
+                ranked[source],
+                url,
+                k,
+                rules.pins_for(url),
+                rules.blocks_for(url),
+                published=published,
+                fresh_since=since,
+                live=live,
+            )
+            results[source] = ruled
+            if len(ruled) < k and len(ranked[source]) >= depth and depth < max_depth:
+                short.append(source)
+        pending = short
+        depth = min(max_depth, depth * 4)
+    return {source: results[source] for source in sources}
