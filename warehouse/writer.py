@@ -129,6 +129,16 @@ _LINK_COLUMNS = (
 )
 
 
+_RECOMMENDATION_COLUMNS = (
+    ("model_id", "VARCHAR"),
+    ("source_url", "VARCHAR"),
+    ("rank", "INTEGER"),
+    ("target_url", "VARCHAR"),
+    ("score", "DOUBLE"),
+    ("shared_terms", "VARCHAR[]"),
+)
+
+
 def _names(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(name for name, _ in columns)
 
@@ -569,17 +579,19 @@ class Writer:
         model_id: str,
         rows: Iterable[tuple[str, int, str, float, Sequence[str]]],
     ) -> int:
-        """Replace a model's lists with ``(source_url, rank, target_url, score, terms)`` rows."""
+        """Replace a model's lists with ``(source_url, rank, target_url, score, terms)`` rows.
+
+        One set-based insert per 200,000 rows: a million rows take seconds, not minutes.
+        """
         rows = [(model_id, s, r, t, float(score), list(terms)) for s, r, t, score, terms in rows]
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             self.con.execute("DELETE FROM recommendations WHERE model_id = ?", [model_id])
-            if rows:
-                self.con.executemany("INSERT INTO recommendations VALUES (?, ?, ?, ?, ?, ?)", rows)
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
+            for start in range(0, len(rows), 200_000):
+                self._insert(
+                    "INSERT INTO recommendations SELECT * FROM {rows}",
+                    _RECOMMENDATION_COLUMNS,
+                    rows[start : start + 200_000],
+                )
         return len(rows)
 
     def save_evaluation(
