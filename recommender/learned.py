@@ -28,7 +28,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from warehouse.model import Article, EditorialLink
+from warehouse.model import Article, DateValue, EditorialLink
 
 from ._base import ArchiveMixin, check_k
 from .bm25 import Bm25Recommender
@@ -427,8 +427,6 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         title: str = "",
     ) -> list[Suggestion]:
         """Cold start for a new text (optionally dated: only older articles then)."""
-        from warehouse.model import DateValue
-
         published = DateValue(published_before, "day") if published_before else None
         article = Article(url="about:new-article", title=title, body=text, published=published)
         return self.recommend_new([article], k)[article.url]

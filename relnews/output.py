@@ -117,6 +117,17 @@ def list_rows(items: Sequence[ListItem], fmt: str) -> list[tuple]:
     ]
 
 
+def item_json(item: ListItem) -> dict[str, Any]:
+    """One suggestion as JSON, the same in ``relnews export`` and ``relnews serve``."""
+    return {
+        "url": item.url,
+        "title": item.title,
+        "score": item.score,
+        "shared_terms": list(item.shared_terms),
+        "pinned": item.pinned,
+    }
+
+
 def format_export(
     lists: Mapping[str, Sequence[ListItem]], fmt: str, heading: str = "Related articles"
 ) -> str:
@@ -128,17 +139,7 @@ def format_export(
     """
     if fmt == "json":
         data = {
-            source: [
-                {
-                    "rank": item.rank,
-                    "url": item.url,
-                    "title": item.title,
-                    "score": item.score,
-                    "shared_terms": list(item.shared_terms),
-                    "pinned": item.pinned,
-                }
-                for item in items
-            ]
+            source: [{"rank": item.rank, **item_json(item)} for item in items]
             for source, items in lists.items()
         }
         return json.dumps(data, ensure_ascii=False, indent=2)

@@ -27,6 +27,7 @@ import joblib
 
 from recommender.policy import Rules
 from relnews.jobs import model_file, published_times, related_lists
+from relnews.output import item_json
 from warehouse import Reader, WarehouseError, connect
 
 log = logging.getLogger("relnews.serve")
@@ -122,16 +123,7 @@ class RelatedService:
         return {
             "url": resolved,
             "model": loaded.model_id,
-            "related": [
-                {
-                    "url": item.url,
-                    "title": item.title,
-                    "score": item.score,
-                    "shared_terms": list(item.shared_terms),
-                    "pinned": item.pinned,
-                }
-                for item in items
-            ],
+            "related": [item_json(item) for item in items],
         }
 
 
