@@ -33,8 +33,9 @@ from warehouse.model import Article, DateValue, EditorialLink
 from ._base import ArchiveMixin, check_k
 from .bm25 import Bm25Recommender
 from .candidates import to_timestamp
-from .features import COLD_FEATURES, FEATURES, PairBlock, PairFeaturizer, url_folder
+from .features import COLD_COLUMNS, FEATURES, PairBlock, PairFeaturizer, url_folder
 from .metrics import ndcg_at_k
+from .sparse_rows import prune_rows
 from .suggestion import Suggestion
 from .tfidf import TfidfRecommender
 
@@ -42,28 +43,20 @@ __all__ = ["LearnedRecommender"]
 
 #: Settings tried on the validation split when ``param_grid`` is None.
 DEFAULT_GRID = (
-    {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 15},
-    {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31, "l2_regularization": 1.0},
+    {"learning_rate": 0.2, "max_iter": 50, "max_leaf_nodes": 15},
+    {"learning_rate": 0.2, "max_iter": 50, "max_leaf_nodes": 31, "l2_regularization": 1.0},
 )
+
+#: Default ``index_depth``: articles kept in each term's posting list.
+INDEX_DEPTH = 100
+#: Default ``max_train_sources``.
+MAX_TRAIN_SOURCES = 5000
+#: Pairs scored by the ranker in one call when listing (a few MB of features).
+PREDICT_BATCH = 1 << 17
 
 #: Negative pairs kept per training source (all positives are kept): the ranker learns
 #: as well from a sample, in a fraction of the time.
 MAX_NEGATIVES = 40
-
-
-def _prune(matrix: sparse.csr_matrix, keep: int | None) -> sparse.csr_matrix:
-    """Each row reduced to its ``keep`` largest entries (all when None)."""
-    if keep is None:
-        return matrix
-    matrix = sparse.csr_matrix(matrix, copy=True)
-    lengths = np.diff(matrix.indptr)
-    for row in np.nonzero(lengths > keep)[0]:
-        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-        data = matrix.data[lo:hi]
-        cut = np.partition(data, data.size - keep)[data.size - keep]
-        data[data < cut] = 0.0
-    matrix.eliminate_zeros()
-    return matrix
 
 
 def _binary(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -77,12 +70,20 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_candidates : int, default=30
+    n_candidates : int, default=20
         Candidates taken from each source of candidates (TF-IDF, BM25, and for
         archived articles the pages linking to the source and those cited with it).
-    query_terms : int or None, default=60
+    query_terms : int or None, default=20
         A source is matched on its strongest terms only (by TF-IDF weight; BM25: its
         rarest terms): keeps scoring sparse on large archives. None uses every term.
+    index_depth : int or None, default=INDEX_DEPTH
+        Each term's posting list keeps the articles where the term weighs most, this
+        many: what a source is scored against. Bounds the work per source whatever the
+        size of the archive; None keeps every article.
+    max_train_sources : int or None, default=MAX_TRAIN_SOURCES
+        Sources with links that the rankers learn from, a seeded sample when more have
+        links (the ranker has a few dozen settings to learn, not one per page). None
+        learns from all of them.
     param_grid : sequence of dict or None, default=None
         Settings of ``HistGradientBoostingClassifier`` tried on the validation split;
         None tries a small built-in grid.
@@ -119,8 +120,10 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        n_candidates: int = 30,
-        query_terms: int | None = 60,
+        n_candidates: int = 20,
+        query_terms: int | None = 20,
+        index_depth: int | None = INDEX_DEPTH,
+        max_train_sources: int | None = MAX_TRAIN_SOURCES,
         param_grid: Sequence[dict[str, Any]] | None = None,
         validation_fraction: float = 0.2,
         random_state: int = 0,
@@ -131,6 +134,8 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         self.n_threads = n_threads
         self.n_candidates = n_candidates
         self.query_terms = query_terms
+        self.index_depth = index_depth
+        self.max_train_sources = max_train_sources
         self.param_grid = param_grid
         self.validation_fraction = validation_fraction
         self.random_state = random_state
@@ -192,37 +197,37 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             folders=[url_folder(a.url) for a in articles],
             n_candidates=int(self.n_candidates),
             before_only=self.before_only,
+            index_depth=self.index_depth,
         )
-        sources = np.nonzero(np.diff(graph.indptr) > 0)[0]
-        truth = {
-            int(row): set(graph.indices[graph.indptr[row] : graph.indptr[row + 1]])
-            for row in sources
-        }
+        # Every archived article as a query: its strongest terms (see _queries_of_rows)
+        self.tfidf_queries_ = self._tfidf_queries(self.tfidf_.matrix_)
+        self.bm25_queries_ = self._bm25_queries(self.bm25_.queries_)
+        sources = self._training_sources(graph)
+        truth_keys = self._truth_keys(graph)
         train_rows, validation_rows = self._validation_split(sources)
-        pairs = {cold: self._sample(self._pairs(sources, cold), truth) for cold in (False, True)}
+        existing = self._sample(self._pairs(sources), truth_keys)
+        cold = existing.select(existing.from_text)
+        cold.X = cold.X[:, COLD_COLUMNS]
+        pairs = {False: existing, True: cold}
+        labels = {key: self._labels(block, truth_keys) for key, block in pairs.items()}
         grid = list(self.param_grid) if self.param_grid is not None else list(DEFAULT_GRID)
         self.validation_scores_ = []
         for params in grid:
             scores = {}
-            for cold in (False, True):
-                block = pairs[cold]
+            for is_cold, block in pairs.items():
                 fit_part = np.isin(block.sources, train_rows)
-                model = self._classifier(params).fit(
-                    block.X[fit_part], self._labels(block, truth)[fit_part]
-                )
-                scores["cold" if cold else "existing"] = self._validation_ndcg(
-                    model, block, validation_rows, truth
+                model = self._classifier(params).fit(block.X[fit_part], labels[is_cold][fit_part])
+                scores["cold" if is_cold else "existing"] = self._validation_ndcg(
+                    model, block, validation_rows, graph
                 )
             self.validation_scores_.append({"params": dict(params), **scores})
         best = max(self.validation_scores_, key=lambda s: (s["existing"], s["cold"]))
         best_cold = max(self.validation_scores_, key=lambda s: s["cold"])
         self.best_params_ = best["params"]
         self.best_cold_params_ = best_cold["params"]
-        self.ranker_ = self._classifier(self.best_params_).fit(
-            pairs[False].X, self._labels(pairs[False], truth)
-        )
+        self.ranker_ = self._classifier(self.best_params_).fit(pairs[False].X, labels[False])
         self.cold_ranker_ = self._classifier(self.best_cold_params_).fit(
-            pairs[True].X, self._labels(pairs[True], truth)
+            pairs[True].X, labels[True]
         )
         return self
 
@@ -233,12 +238,12 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         if self.n_candidates < 1:
             raise ValueError(f"n_candidates must be >= 1, got {self.n_candidates!r}")
-        if self.query_terms is not None and (
-            not isinstance(self.query_terms, numbers.Integral) or self.query_terms < 1
-        ):
-            raise ValueError(
-                f"query_terms must be a positive integer or None, got {self.query_terms!r}"
-            )
+        for name in ("query_terms", "index_depth", "max_train_sources"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
+            ):
+                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
         if (
             not isinstance(self.validation_fraction, numbers.Real)
             or not 0 < self.validation_fraction < 1
@@ -268,7 +273,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
 
     def _titles(self, articles: Sequence[Article]) -> sparse.csr_matrix:
         titles = self.tfidf_.vectorizer_.transform([a.title for a in articles])
-        return sparse.csr_matrix(normalize(titles))
+        return sparse.csr_matrix(normalize(titles), dtype=np.float32)
 
     def _validation_split(self, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The newest sources when dated, else a fixed random part, are for validation."""
@@ -285,9 +290,27 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         ordered = sources[order]
         return ordered[:-n_validation], ordered[-n_validation:]
 
-    def _sample(self, block: PairBlock, truth: dict[int, set[int]]) -> PairBlock:
+    def _training_sources(self, graph: sparse.csr_matrix) -> np.ndarray:
+        """Rows with links, a seeded sample of ``max_train_sources`` when more."""
+        sources = np.flatnonzero(np.diff(graph.indptr) > 0)
+        limit = self.max_train_sources
+        if limit is not None and sources.size > limit:
+            rng = np.random.RandomState(self.random_state)
+            sources = np.sort(rng.choice(sources, size=limit, replace=False))
+        return sources
+
+    def _truth_keys(self, graph: sparse.csr_matrix) -> np.ndarray:
+        """``source * n + target`` of every link, sorted."""
+        rows = np.repeat(np.arange(graph.shape[0]), np.diff(graph.indptr))
+        return np.sort(rows * graph.shape[1] + graph.indices)
+
+    def _labels(self, block: PairBlock, truth_keys: np.ndarray) -> np.ndarray:
+        keys = block.sources * len(self.urls_) + block.targets
+        return np.isin(keys, truth_keys).astype(np.int8)
+
+    def _sample(self, block: PairBlock, truth_keys: np.ndarray) -> PairBlock:
         """Every positive pair, and at most MAX_NEGATIVES negatives per source (seeded)."""
-        labels = self._labels(block, truth)
+        labels = self._labels(block, truth_keys)
         keys = np.random.RandomState(self.random_state).random_sample(labels.size)
         keys[labels == 1] = -1.0  # positives first, then a random order
         order = np.lexsort((keys, block.sources))
@@ -297,32 +320,26 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         position = np.arange(sources.size) - starts
         keep = order[position < positives[sources] + MAX_NEGATIVES]
         keep.sort()
-        return PairBlock(block.sources[keep], block.targets[keep], block.X[keep])
-
-    @staticmethod
-    def _labels(block: PairBlock, truth: dict[int, set[int]]) -> np.ndarray:
-        return np.array(
-            [t in truth.get(int(s), ()) for s, t in zip(block.sources, block.targets, strict=True)],
-            dtype=np.int8,
-        )
+        return block.select(keep)
 
     def _validation_ndcg(
         self,
         model: HistGradientBoostingClassifier,
         block: PairBlock,
         rows: np.ndarray,
-        truth: dict[int, set[int]],
+        graph: sparse.csr_matrix,
     ) -> float:
         part = np.isin(block.sources, rows)
         sources, targets = block.sources[part], block.targets[part]
         scores = model.predict_proba(block.X[part])[:, 1]
+        order = np.lexsort((targets, -scores, sources))
+        sources, targets = sources[order], targets[order]
         values = []
         for row in rows:
-            mine = sources == row
-            ranked = targets[mine][np.lexsort((targets[mine], -scores[mine]))][:10]
-            values.append(
-                ndcg_at_k([int(t) for t in ranked], {int(t) for t in truth[int(row)]}, 10)
-            )
+            lo, hi = np.searchsorted(sources, [row, row + 1])
+            truth = graph.indices[graph.indptr[row] : graph.indptr[row + 1]]
+            ranked = [int(t) for t in targets[lo : min(hi, lo + 10)]]
+            values.append(ndcg_at_k(ranked, {int(t) for t in truth}, 10))
         return float(np.mean(values)) if values else 0.0
 
     # -- pairs -------------------------------------------------------------------------
@@ -330,13 +347,10 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
     def _queries_of_rows(self, rows: np.ndarray) -> dict[str, Any]:
         f = self.featurizer_
         return {
-            "tfidf_queries": _prune(f.tfidf[rows], self.query_terms),
-            "bm25_queries": self._bm25_queries(self.bm25_.queries_[rows]),
+            "tfidf_queries": self.tfidf_queries_[rows],
+            "bm25_queries": self.bm25_queries_[rows],
             "title_queries": f.titles[rows],
-            "published": self.published_[rows],
-            "rubriques": self.rubriques_[rows],
-            "tags": [f.tags[row] for row in rows],
-            "folders": [f.folders[row] for row in rows],
+            "metadata": f.metadata_of_rows(rows),
         }
 
     def _queries_of_articles(self, articles: Sequence[Article]) -> dict[str, Any]:
@@ -344,36 +358,35 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             [self.tfidf_._document(a.title, a.lead, a.body) for a in articles]
         )
         return {
-            "tfidf_queries": _prune(sparse.csr_matrix(tfidf), self.query_terms),
+            "tfidf_queries": self._tfidf_queries(tfidf),
             "bm25_queries": self._bm25_queries(self.bm25_.transform_queries(articles)),
             "title_queries": self._titles(articles),
-            "published": np.array([to_timestamp(a.published) for a in articles], dtype=np.float64),
-            "rubriques": np.array([a.rubrique or None for a in articles], dtype=object),
-            "tags": [frozenset(a.tags) for a in articles],
-            "folders": [url_folder(a.url) for a in articles],
+            "metadata": self.featurizer_.encode(
+                np.array([to_timestamp(a.published) for a in articles], dtype=np.float64),
+                [a.rubrique or None for a in articles],
+                [frozenset(a.tags) for a in articles],
+                [url_folder(a.url) for a in articles],
+            ),
         }
+
+    def _tfidf_queries(self, vectors: sparse.csr_matrix) -> sparse.csr_matrix:
+        return prune_rows(vectors, self.query_terms).astype(np.float32)
 
     def _bm25_queries(self, queries: sparse.csr_matrix) -> sparse.csr_matrix:
         # The rarest terms carry a BM25 query: keep those.
         weighted = sparse.csr_matrix(queries.multiply(self.bm25_.idf_[None, :]))
-        return _binary(_prune(weighted, self.query_terms))
+        return _binary(prune_rows(weighted, self.query_terms)).astype(np.float32)
 
-    def _pairs(self, rows: np.ndarray, cold: bool) -> PairBlock:
-        """Candidate pairs of archived sources, block by block, concatenated."""
+    def _pairs(self, rows: np.ndarray) -> PairBlock:
+        """Candidate pairs of archived sources (all features), sources as fitted rows."""
         step = self.featurizer_.block_size()
         blocks = []
         for start in range(0, rows.size, step):
             part = rows[start : start + step]
-            block = self.featurizer_.pairs(**self._queries_of_rows(part), rows=part, cold=cold)
-            blocks.append(PairBlock(part[block.sources], block.targets, block.X))
-        n_features = len(COLD_FEATURES if cold else FEATURES)
-        if not blocks:
-            return PairBlock(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, n_features)))
-        return PairBlock(
-            np.concatenate([b.sources for b in blocks]),
-            np.concatenate([b.targets for b in blocks]),
-            np.vstack([b.X for b in blocks]),
-        )
+            block = self.featurizer_.pairs(**self._queries_of_rows(part), rows=part, cold=False)
+            block.sources = part[block.sources]
+            blocks.append(block)
+        return PairBlock.concatenate(blocks, len(FEATURES))
 
     # -- suggestions -------------------------------------------------------------------
 
@@ -388,15 +401,31 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         check_is_fitted(self)
         k = check_k(k)
         urls = list(self.urls_) if urls is None else list(urls)
-        rows = np.array([self._row(url) for url in urls], dtype=np.intp)
-        results: dict[str, list[Suggestion]] = {}
+        rows = np.array([self.index_.get(url, -1) for url in urls], dtype=np.intp)
+        if (rows < 0).any():
+            self._row(urls[int(np.argmax(rows < 0))])  # raises the KeyError
         step = self.featurizer_.block_size()
+        lists: list[list[Suggestion]] = []
+        batch: list[PairBlock] = []
+        sources: list[np.ndarray] = []
         for start in range(0, rows.size, step):
             part = rows[start : start + step]
-            block = self.featurizer_.pairs(**self._queries_of_rows(part), rows=part, cold=False)
-            lists = self._rank(block, part.size, self.ranker_, k, self.tfidf_.matrix_[part])
-            results.update(zip(urls[start : start + step], lists, strict=True))
-        return results
+            queries = self._queries_of_rows(part)
+            block = self.featurizer_.pairs(**queries, rows=part, cold=False)
+            block.sources = block.sources + sum(s.size for s in sources)
+            batch.append(block)
+            sources.append(part)
+            if sum(b.sources.size for b in batch) >= PREDICT_BATCH or start + step >= rows.size:
+                batch_rows = np.concatenate(sources)
+                lists += self._rank(
+                    PairBlock.concatenate(batch, len(FEATURES)),
+                    batch_rows.size,
+                    self.ranker_,
+                    k,
+                    self.tfidf_queries_[batch_rows],
+                )
+                batch, sources = [], []
+        return dict(zip(urls, lists, strict=True))
 
     def recommend_new(
         self, articles: Sequence[Article], k: int = 10
@@ -412,8 +441,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             queries = self._queries_of_articles(part)
             block = self.featurizer_.pairs(**queries, rows=None, cold=True)
             own = np.array([self.index_.get(a.url, -1) for a in part])
-            keep = block.targets != own[block.sources]
-            block = PairBlock(block.sources[keep], block.targets[keep], block.X[keep])
+            block = block.select(block.targets != own[block.sources])
             lists = self._rank(block, len(part), self.cold_ranker_, k, queries["tfidf_queries"])
             results.update({a.url: found for a, found in zip(part, lists, strict=True)})
         return results
@@ -439,23 +467,26 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         k: int,
         source_vectors: sparse.csr_matrix,
     ) -> list[list[Suggestion]]:
+        """The best ``k`` pairs of each source, as suggestions."""
         with self._threads():
             scores = ranker.predict_proba(block.X)[:, 1] if block.X.shape[0] else np.zeros(0)
         order = np.lexsort((block.targets, -scores, block.sources))
-        sources, targets, scores = block.sources[order], block.targets[order], scores[order]
+        sources = block.sources[order]
+        starts = np.searchsorted(sources, sources)
+        best = order[np.arange(order.size) - starts < k]  # still by source, then score
+        sources, targets, scores = block.sources[best], block.targets[best], scores[best]
+        # Explained on both sides' strongest terms: the terms a pair has most in common
+        # are among them, and gathering whole target vectors would cost more than the rest.
+        terms = self.tfidf_.shared_terms_of_pairs(
+            source_vectors, sources, targets, self.tfidf_queries_
+        )
+        target_urls = self.urls_[targets].tolist()
+        scores = scores.tolist()
         bounds = np.searchsorted(sources, np.arange(n_sources + 1))
-        lists = []
-        for i in range(n_sources):
-            lo, hi = bounds[i], min(bounds[i + 1], bounds[i] + k)
-            vector = source_vectors[i]
-            lists.append(
-                [
-                    Suggestion(
-                        target_url=self.urls_[t],
-                        score=float(s),
-                        shared_terms=self.tfidf_._shared_terms(vector.indices, vector.data, int(t)),
-                    )
-                    for t, s in zip(targets[lo:hi], scores[lo:hi], strict=True)
-                ]
-            )
-        return lists
+        return [
+            [
+                Suggestion(target_url=target_urls[j], score=scores[j], shared_terms=terms[j])
+                for j in range(bounds[i], bounds[i + 1])
+            ]
+            for i in range(n_sources)
+        ]

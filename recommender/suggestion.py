@@ -7,7 +7,7 @@ from dataclasses import dataclass
 __all__ = ["Suggestion"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Suggestion:
     """One suggested related article.
 

@@ -17,6 +17,7 @@ from warehouse.model import Article, EditorialLink
 
 from ._base import ArchiveMixin, check_k
 from .candidates import to_timestamp
+from .sparse_rows import top_per_row
 from .suggestion import Suggestion
 from .text import TextAnalyzer, resolve_stop_words
 
@@ -396,6 +397,45 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
             )
             for column, score in zip(columns[order], scores[order], strict=True)
         ]
+
+    def shared_terms_of_pairs(
+        self,
+        sources: sparse.csr_matrix,
+        pairs_source: np.ndarray,
+        pairs_target: np.ndarray,
+        targets: sparse.csr_matrix | None = None,
+    ) -> list[tuple[str, ...]]:
+        """Shared terms of many pairs at once: for pair ``i``, the ``n_explain`` terms
+        with the highest product of weights in ``sources[pairs_source[i]]`` and the
+        fitted row ``pairs_target[i]`` (ties by term), as :meth:`recommend` gives them.
+
+        Parameters
+        ----------
+        sources : scipy.sparse.csr_matrix of shape (n_sources, n_terms)
+            Source vectors (fitted rows, or new texts vectorised by ``vectorizer_``).
+        pairs_source, pairs_target : numpy.ndarray of int
+            Row in ``sources`` and fitted row of each pair.
+        targets : scipy.sparse.csr_matrix or None, default=None
+            The fitted rows' vectors, if not ``matrix_`` (e.g. pruned to their strongest
+            terms, to explain many pairs fast).
+
+        Returns
+        -------
+        list of tuple of str
+            One tuple per pair.
+        """
+        n_pairs = len(pairs_source)
+        if not self.n_explain or not n_pairs:
+            return [()] * n_pairs
+        products = sparse.csr_matrix(
+            sparse.csr_matrix(sources)[pairs_source].multiply(
+                (self.matrix_ if targets is None else targets)[pairs_target]
+            )
+        )
+        owner, terms, _, _ = top_per_row(products, self.n_explain)
+        words = self.terms_[terms].tolist()
+        bounds = np.searchsorted(owner, np.arange(n_pairs + 1))
+        return [tuple(words[bounds[i] : bounds[i + 1]]) for i in range(n_pairs)]
 
     def _shared_terms(
         self, source_terms: np.ndarray, source_weights: np.ndarray, row: int

@@ -1,0 +1,70 @@
+"""Row-wise selections on sparse matrices, without a dense matrix or a full sort."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["prune_rows", "top_per_row"]
+
+#: Relative-score bins of the per-row selection (see ``top_per_row``).
+_BINS = 64
+
+
+def prune_rows(matrix: sparse.csr_matrix, keep: int | None) -> sparse.csr_matrix:
+    """Each row reduced to its ``keep`` largest positive entries (ties by column; every
+    entry when None), indices sorted."""
+    matrix = sparse.csr_matrix(matrix)
+    if keep is None:
+        return matrix.copy()
+    rows, columns, values, _ = top_per_row(matrix, keep)
+    pruned = sparse.csr_matrix((values, (rows, columns)), shape=matrix.shape)
+    pruned.sort_indices()
+    return pruned
+
+
+def top_per_row(
+    matrix: sparse.csr_matrix, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``n`` largest positive entries of each row, best first (ties by column).
+
+    Rather than sorting every entry, each row's values are binned relative to the
+    row's largest and only the bins that hold its best ``n`` are sorted: a few passes
+    over the entries, a sort of a few times ``n`` per row.
+
+    Returns
+    -------
+    (rows, columns, values, rank) of the kept entries, sorted by row then rank (0 is
+    the largest).
+    """
+    n_rows = matrix.shape[0]
+    indptr, columns, values = matrix.indptr, matrix.indices, matrix.data
+    lengths = np.diff(indptr)
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    if matrix.nnz <= 4 * n * n_rows:  # short rows: sorting them all is cheaper than bins
+        return _first_per_row(rows, columns, values, np.flatnonzero(values > 0), n)
+    filled = lengths > 0
+    best = np.zeros(n_rows, dtype=values.dtype)
+    if filled.any():
+        best[filled] = np.maximum.reduceat(values, indptr[:-1][filled])
+    scale = np.zeros(n_rows, dtype=np.float64)
+    np.divide(_BINS, best, out=scale, where=best > 0)
+    # bin 0 also holds the non-positive values: filtered out below, on the few kept
+    bins = np.minimum((values * scale[rows]).astype(np.int64), _BINS - 1)
+    np.maximum(bins, 0, out=bins)
+    counts = np.bincount(rows * _BINS + bins, minlength=n_rows * _BINS).reshape(n_rows, _BINS)
+    from_top = np.cumsum(counts[:, ::-1], axis=1) >= n  # [r, j]: bins >= _BINS-1-j hold n
+    lowest = np.where(from_top.any(axis=1), _BINS - 1 - from_top.argmax(axis=1), 0)
+    head = np.flatnonzero(bins >= lowest[rows])
+    return _first_per_row(rows, columns, values, head[values[head] > 0], n)
+
+
+def _first_per_row(
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, entries: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The first ``n`` of ``entries`` in each row, by value descending then column."""
+    order = entries[np.lexsort((columns[entries], -values[entries], rows[entries]))]
+    rows = rows[order]
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows)  # place in its row
+    kept = rank < n
+    return rows[kept], columns[order][kept], values[order][kept], rank[kept]
