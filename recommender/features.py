@@ -20,7 +20,7 @@ left out (see ``COLD_FEATURES``).
 
 from __future__ import annotations
 
-import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -65,7 +65,7 @@ COLD_FEATURES = tuple(
 COLD_COLUMNS = np.array([FEATURES.index(name) for name in COLD_FEATURES])
 
 #: Upper bound on the cells (sources x articles) of the block buffer (float32).
-MAX_BLOCK_CELLS = int(os.environ.get("CELLS", 1 << 24))
+MAX_BLOCK_CELLS = 1 << 24
 #: A source's head of TF-IDF and BM25 scores, in multiples of ``n_candidates``.
 HEAD_FACTOR = 3
 #: Folder levels compared by ``same_folder``.
@@ -158,12 +158,16 @@ class PairFeaturizer:
             for level in range(1, min(len(folders), _MAX_FOLDERS) + 1):
                 self.folder_codes.setdefault(folders[:level], len(self.folder_codes))
         self.metadata = self.encode(self.published, self.rubriques, self.tags, self.folders)
-        self._cells: np.ndarray | None = None
+        self._local = threading.local()
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_cells"] = None  # the block buffer is scratch space: never saved
+        del state["_local"]  # the block buffers are scratch space: never saved
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
 
     @property
     def n_articles(self) -> int:
@@ -293,11 +297,12 @@ class PairFeaturizer:
         return PairBlock(source, target, X, from_text)
 
     def _scratch(self, size: int) -> np.ndarray:
-        # Kept from block to block: a fresh array of this size would cost its page
-        # faults again on every block.
-        if self._cells is None or self._cells.size < size:
-            self._cells = np.zeros(size, dtype=np.float32)
-        return self._cells
+        # Kept from block to block (one per thread): a fresh array of this size would
+        # cost its page faults again on every block.
+        cells = getattr(self._local, "cells", None)
+        if cells is None or cells.size < size:
+            cells = self._local.cells = np.zeros(size, dtype=np.float32)
+        return cells
 
     def _top(
         self, scores: sparse.csr_matrix, metadata: Metadata, rows: np.ndarray | None, n: int
@@ -308,15 +313,12 @@ class PairFeaturizer:
         after it.
         """
         scores = sparse.csr_matrix(scores)
-        if rows is not None or self.before_only:
-            source = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr))
-            targets = scores.indices
-            banned = np.zeros(scores.nnz, dtype=bool)
-            if rows is not None:
-                banned |= targets == rows[source]
-            if self.before_only:  # NaN on either side compares False: kept
-                banned |= self.published[targets] > metadata.published[source]
-            scores.data[banned] = 0  # top_per_row keeps positive scores only
+        lengths = np.diff(scores.indptr)
+        if rows is not None:
+            np.putmask(scores.data, scores.indices == np.repeat(rows, lengths), 0)
+        if self.before_only:  # NaN on either side compares False: kept
+            newer = self.published[scores.indices] > np.repeat(metadata.published, lengths)
+            np.putmask(scores.data, newer, 0)  # top_per_row keeps positive scores only
         return top_per_row(scores, n)
 
     def _metadata_features(

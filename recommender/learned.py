@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -51,8 +53,6 @@ DEFAULT_GRID = (
 INDEX_DEPTH = 100
 #: Default ``max_train_sources``.
 MAX_TRAIN_SOURCES = 5000
-#: Pairs scored by the ranker in one call when listing (a few MB of features).
-PREDICT_BATCH = 1 << 17
 
 #: Negative pairs kept per training source (all positives are kept): the ranker learns
 #: as well from a sample, in a fraction of the time.
@@ -97,6 +97,9 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         Shared terms given with each suggestion.
     n_threads : int or None, default=1
         OpenMP threads of the ranker (None: the library's default, one per core).
+    n_jobs : int or None, default=None
+        Blocks of sources listed at once, each in its own thread (None: 1; -1: one per
+        core), as in scikit-learn.
 
     Attributes
     ----------
@@ -130,8 +133,10 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         before_only: bool = True,
         n_explain: int = 3,
         n_threads: int | None = 1,
+        n_jobs: int | None = None,
     ):
         self.n_threads = n_threads
+        self.n_jobs = n_jobs
         self.n_candidates = n_candidates
         self.query_terms = query_terms
         self.index_depth = index_depth
@@ -397,34 +402,20 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
     def recommend_all(
         self, k: int = 10, urls: Sequence[str] | None = None
     ) -> dict[str, list[Suggestion]]:
-        """Lists for archived articles (their own links never read), block by block."""
+        """Lists for archived articles (their own links never read), block by block
+        (``n_jobs`` blocks at a time)."""
         check_is_fitted(self)
         k = check_k(k)
         urls = list(self.urls_) if urls is None else list(urls)
         rows = np.array([self.index_.get(url, -1) for url in urls], dtype=np.intp)
         if (rows < 0).any():
             self._row(urls[int(np.argmax(rows < 0))])  # raises the KeyError
-        step = self.featurizer_.block_size()
-        lists: list[list[Suggestion]] = []
-        batch: list[PairBlock] = []
-        sources: list[np.ndarray] = []
-        for start in range(0, rows.size, step):
-            part = rows[start : start + step]
-            queries = self._queries_of_rows(part)
-            block = self.featurizer_.pairs(**queries, rows=part, cold=False)
-            block.sources = block.sources + sum(s.size for s in sources)
-            batch.append(block)
-            sources.append(part)
-            if sum(b.sources.size for b in batch) >= PREDICT_BATCH or start + step >= rows.size:
-                batch_rows = np.concatenate(sources)
-                lists += self._rank(
-                    PairBlock.concatenate(batch, len(FEATURES)),
-                    batch_rows.size,
-                    self.ranker_,
-                    k,
-                    self.tfidf_queries_[batch_rows],
-                )
-                batch, sources = [], []
+
+        def lists_of(part: np.ndarray) -> list[list[Suggestion]]:
+            block = self.featurizer_.pairs(**self._queries_of_rows(part), rows=part, cold=False)
+            return self._rank(block, part.size, self.ranker_, k, self.tfidf_queries_[part])
+
+        lists = self._by_blocks(lists_of, rows)
         return dict(zip(urls, lists, strict=True))
 
     def recommend_new(
@@ -434,17 +425,33 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         url, if archived, is never suggested)."""
         check_is_fitted(self)
         k = check_k(k)
-        results: dict[str, list[Suggestion]] = {}
-        step = self.featurizer_.block_size()
-        for start in range(0, len(articles), step):
-            part = list(articles[start : start + step])
-            queries = self._queries_of_articles(part)
+        articles = list(articles)
+
+        def lists_of(part: np.ndarray) -> list[list[Suggestion]]:
+            chosen = [articles[i] for i in part]
+            queries = self._queries_of_articles(chosen)
             block = self.featurizer_.pairs(**queries, rows=None, cold=True)
-            own = np.array([self.index_.get(a.url, -1) for a in part])
+            own = np.array([self.index_.get(a.url, -1) for a in chosen])
             block = block.select(block.targets != own[block.sources])
-            lists = self._rank(block, len(part), self.cold_ranker_, k, queries["tfidf_queries"])
-            results.update({a.url: found for a, found in zip(part, lists, strict=True)})
-        return results
+            return self._rank(block, part.size, self.cold_ranker_, k, queries["tfidf_queries"])
+
+        lists = self._by_blocks(lists_of, np.arange(len(articles)))
+        return {a.url: found for a, found in zip(articles, lists, strict=True)}
+
+    def _by_blocks(
+        self, lists_of: Callable[[np.ndarray], list[list[Suggestion]]], items: np.ndarray
+    ) -> list[list[Suggestion]]:
+        """``lists_of`` each block of ``items``, in order, in ``n_jobs`` threads (the
+        sparse products, sorts and the ranker release the GIL)."""
+        step = self.featurizer_.block_size()
+        parts = [items[start : start + step] for start in range(0, items.size, step)]
+        n_jobs = effective_n_jobs(self.n_jobs)
+        with self._threads():
+            if n_jobs == 1 or len(parts) == 1:
+                blocks = map(lists_of, parts)
+                return [found for lists in blocks for found in lists]
+            with ThreadPoolExecutor(n_jobs) as pool:
+                return [found for lists in pool.map(lists_of, parts) for found in lists]
 
     def recommend_text(
         self,
@@ -467,9 +474,9 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         k: int,
         source_vectors: sparse.csr_matrix,
     ) -> list[list[Suggestion]]:
-        """The best ``k`` pairs of each source, as suggestions."""
-        with self._threads():
-            scores = ranker.predict_proba(block.X)[:, 1] if block.X.shape[0] else np.zeros(0)
+        """The best ``k`` pairs of each source, as suggestions (OpenMP threads limited
+        by the caller)."""
+        scores = ranker.predict_proba(block.X)[:, 1] if block.X.shape[0] else np.zeros(0)
         order = np.lexsort((block.targets, -scores, block.sources))
         sources = block.sources[order]
         starts = np.searchsorted(sources, sources)
@@ -482,11 +489,6 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         )
         target_urls = self.urls_[targets].tolist()
         scores = scores.tolist()
-        bounds = np.searchsorted(sources, np.arange(n_sources + 1))
-        return [
-            [
-                Suggestion(target_url=target_urls[j], score=scores[j], shared_terms=terms[j])
-                for j in range(bounds[i], bounds[i + 1])
-            ]
-            for i in range(n_sources)
-        ]
+        suggestions = list(map(Suggestion, target_urls, scores, terms))
+        bounds = np.searchsorted(sources, np.arange(n_sources + 1)).tolist()
+        return [suggestions[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]

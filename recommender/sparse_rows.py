@@ -63,7 +63,13 @@ def _first_per_row(
     rows: np.ndarray, columns: np.ndarray, values: np.ndarray, entries: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The first ``n`` of ``entries`` in each row, by value descending then column."""
-    order = entries[np.lexsort((columns[entries], -values[entries], rows[entries]))]
+    # One integer key for (row, value descending): a positive float32's bits sort as
+    # the float does. Values equal in float32 tie, and ties go by column.
+    bits = values[entries].astype(np.float32).view(np.uint32)
+    key = (rows[entries].astype(np.uint64) << np.uint64(32)) | (
+        np.uint32(0xFFFFFFFF) - bits
+    ).astype(np.uint64)
+    order = entries[np.lexsort((columns[entries], key))]
     rows = rows[order]
     rank = np.arange(rows.size) - np.searchsorted(rows, rows)  # place in its row
     kept = rank < n

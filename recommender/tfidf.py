@@ -434,8 +434,8 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         )
         owner, terms, _, _ = top_per_row(products, self.n_explain)
         words = self.terms_[terms].tolist()
-        bounds = np.searchsorted(owner, np.arange(n_pairs + 1))
-        return [tuple(words[bounds[i] : bounds[i + 1]]) for i in range(n_pairs)]
+        bounds = np.searchsorted(owner, np.arange(n_pairs + 1)).tolist()
+        return [tuple(words[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def _shared_terms(
         self, source_terms: np.ndarray, source_weights: np.ndarray, row: int

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
+import joblib
+import numpy as np
 import pytest
 
 from recommender import Bm25Recommender, LearnedRecommender, evaluate, relevant_targets
 from recommender.evaluation import split_articles
-from recommender.features import COLD_FEATURES, FEATURES
+from recommender.features import COLD_FEATURES, FEATURES, url_folder
 from warehouse import Reader, opened
 from warehouse.model import Article
 
@@ -98,3 +101,86 @@ def test_bm25_scores_shared_rare_terms_highest(archive):
     best = model.recommend("http://x.test/a", k=1)[0]
     assert best.target_url == "http://x.test/b" and best.score > 0 and not math.isnan(best.score)
     assert model.recommend_new([extra[0]], k=3)["http://x.test/a"][0].target_url == best.target_url
+
+
+@pytest.fixture(scope="module")
+def unpruned_model(archive):
+    """Every posting list whole: the sparse features must equal their plain definitions."""
+    articles, links = archive
+    model = LearnedRecommender(index_depth=None, param_grid=[{"max_iter": 10}])
+    return model.fit(articles, links), articles
+
+
+def test_pair_features_equal_their_plain_definitions(unpruned_model):
+    model, articles = unpruned_model
+    by_url = {a.url: a for a in articles}
+    rows = np.arange(0, len(articles), 7)
+    block = model._pairs(rows)
+    assert block.sources.size > 10 * rows.size
+    column = {name: block.X[:, j] for j, name in enumerate(FEATURES)}
+    f = model.featurizer_
+    text = (model.tfidf_queries_ @ f.tfidf.T).toarray()
+    titles = (f.titles @ f.titles.T).toarray()
+    graph = f.graph.toarray()
+    for i, (s, t) in enumerate(zip(block.sources, block.targets, strict=True)):
+        source, target = by_url[model.urls_[s]], by_url[model.urls_[t]]
+        if column["tfidf_rank"][i] > 0:  # in the source's head: the exact score
+            assert column["tfidf_cosine"][i] == pytest.approx(text[s, t], rel=1e-5)
+        assert column["title_title_cosine"][i] == pytest.approx(titles[s, t], rel=1e-5, abs=1e-7)
+        if source.rubrique and target.rubrique:
+            assert column["same_rubrique"][i] == (source.rubrique == target.rubrique)
+        else:
+            assert column["same_rubrique"][i] == -1
+        mine, theirs = set(source.tags), set(target.tags)
+        expected = len(mine & theirs) / len(mine | theirs) if mine and theirs else -1
+        assert column["shared_tags"][i] == pytest.approx(expected)
+        a, b = url_folder(source.url), url_folder(target.url)
+        pairs = enumerate(zip(a, b, strict=False))
+        common = next((n for n, (x, y) in pairs if x != y), min(len(a), len(b)))
+        expected = common / max(len(a), len(b)) if a or b else 1.0
+        assert column["same_folder"][i] == pytest.approx(expected)
+        in_links = graph[:, t].sum() - graph[s, t]  # the source's own link never counts
+        assert column["target_popularity"][i] == pytest.approx(np.log1p(in_links))
+        assert column["target_links_source"][i] == graph[t, s]
+        co_cited = (graph[:, s] * graph[:, t]).sum()
+        assert column["co_cited"][i] == pytest.approx(np.log1p(co_cited))
+
+
+def test_threads_and_a_saved_model_give_the_same_lists(split_model, tmp_path):
+    model, _, test = split_model
+    expected = model.recommend_all(10)
+    threaded = clone_fitted(model, n_jobs=2).recommend_all(10)
+    assert threaded == expected
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    assert loaded.recommend_all(10) == expected
+    text = "Le sommeil des adolescents et les écrans le soir."
+    assert loaded.recommend_text(text, k=5) == model.recommend_text(text, k=5)
+
+
+def test_training_sources_are_a_seeded_sample_when_many(archive):
+    articles, links = archive
+    grid = [{"max_iter": 10}]
+    lists = [
+        LearnedRecommender(max_train_sources=40, param_grid=grid)
+        .fit(articles, links)
+        .recommend_all(5)
+        for _ in range(2)
+    ]
+    assert lists[0] == lists[1]
+    everything = LearnedRecommender(param_grid=grid).fit(articles, links).recommend_all(5)
+    assert everything != lists[0]  # learned from 40 pages, not from all of them
+
+
+@pytest.mark.parametrize("name", ["index_depth", "max_train_sources", "query_terms"])
+@pytest.mark.parametrize("value", [0, -3, 2.5, True])
+def test_size_parameters_are_checked(archive, name, value):
+    articles, links = archive
+    with pytest.raises(ValueError, match=name):
+        LearnedRecommender(**{name: value}).fit(articles, links)
+
+
+def clone_fitted(model: LearnedRecommender, **params) -> LearnedRecommender:
+    """The fitted model with other listing parameters (a shallow copy)."""
+    other = copy.copy(model)
+    return other.set_params(**params)

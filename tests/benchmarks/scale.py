@@ -266,11 +266,11 @@ def current_rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def make_model(method: str):
+def make_model(method: str, jobs: int | None = None):
     if method == "learned":
         from recommender.learned import LearnedRecommender
 
-        return LearnedRecommender()
+        return LearnedRecommender(n_jobs=jobs)
     from recommender import TfidfRecommender
 
     return TfidfRecommender()
@@ -287,7 +287,7 @@ def child_main(args: argparse.Namespace) -> int:
         result.update(dense_lists(articles, args.out_lists))
     else:
         started = time.perf_counter()
-        model = make_model(args.method).fit(articles, links)
+        model = make_model(args.method, args.jobs).fit(articles, links)
         result["fit"] = time.perf_counter() - started
         started = time.perf_counter()
         lists = model.recommend_all(k=K)
@@ -297,6 +297,8 @@ def child_main(args: argparse.Namespace) -> int:
             result.update(write_lists(model, args.method, lists, Path(args.db)))
         else:
             save_top(args.out_lists, sorted(a.url for a in articles), lists)
+        if hasattr(model, "get_params"):
+            result["params"] = {k: repr(v) for k, v in model.get_params().items()}
     result["peak_rss"] = peak_rss_bytes()
     Path(args.out).write_text(json.dumps(result))
     return 0
@@ -381,13 +383,18 @@ def dense_lists(articles: list[Article], out: str) -> dict[str, float]:
 # -- the parent ----------------------------------------------------------------------
 
 
-def run_child(kind: str, n: int, method: str, tmp: Path, timeout: float) -> dict:
-    out = tmp / f"{kind}-{n}.json"
+def run_child(
+    kind: str, n: int, method: str, tmp: Path, timeout: float, jobs: int | None = None
+) -> dict:
+    name = f"{kind}-{n}" + (f"-jobs{jobs}" if jobs else "")
+    out = tmp / f"{name}.json"
     command = [
         sys.executable, __file__, "--child", kind, "--articles", str(n), "--method", method,
-        "--out", str(out), "--db", str(tmp / f"{kind}-{n}.duckdb"),
-        "--out-lists", str(tmp / f"{kind}-{n}.npy"),
+        "--out", str(out), "--db", str(tmp / f"{name}.duckdb"),
+        "--out-lists", str(tmp / f"{name}.npy"),
     ]  # fmt: skip
+    if jobs:
+        command += ["--jobs", str(jobs)]
     started = time.perf_counter()
     try:
         process = subprocess.run(command, timeout=timeout)
@@ -421,6 +428,10 @@ def default_method() -> str:
 def report_job(job: dict, n: int, method: str) -> bool:
     total = job["fit"] + job["lists"] + job["write"]
     say(f"\n1. full job, {method}, {n:,} articles ({job['n_links']:,} editorial links)")
+    if "params" in job:
+        shown = ("n_candidates", "query_terms", "index_depth", "max_train_sources", "n_jobs")
+        settings = ", ".join(f"{k}={job['params'][k]}" for k in shown if k in job["params"])
+        say(f"settings   defaults: {settings}")
     after = gb(job["rss_after_generate"])
     say(f"generate   {job['generate']:8.1f} s  (not counted; RSS after it {after})")
     say(f"fit        {job['fit']:8.1f} s")
@@ -438,7 +449,9 @@ def report_job(job: dict, n: int, method: str) -> bool:
     return total <= GOAL_SECONDS and peak <= GOAL_GB * 1e9
 
 
-def report_compare(ours: dict, dense: dict, n: int, method: str, tmp: Path) -> bool:
+def report_compare(
+    ours: dict, dense: dict, n: int, method: str, tmp: Path, threaded: dict | None = None
+) -> bool:
     say(f"\n2. side by side, {n:,} articles, top-{K} lists of every article (fit excluded)")
     say(
         f"dense TF-IDF: {dense['terms']:,} terms, {dense['nnz_per_row']:.0f} nonzero per row, "
@@ -453,9 +466,20 @@ def report_compare(ours: dict, dense: dict, n: int, method: str, tmp: Path) -> b
         f"(b) {'dense all-pairs cosine':28} {dense['lists']:8.2f} s  peak RSS "
         f"{gb(dense['peak_rss'])}  (of which the n x n matrix {dense['dense_product']:.2f} s)"
     )
+    if threaded:
+        name = f"{method} n_jobs=-1 ({os.cpu_count()} threads)"
+        same_lists = np.array_equal(
+            np.load(tmp / f"lists-{n}.npy"), np.load(tmp / f"lists-{n}-jobs-1.npy")
+        )
+        say(
+            f"(a') {name:27} {threaded['lists']:8.2f} s  peak RSS {gb(threaded['peak_rss'])}"
+            f"  (lists identical to (a): {'yes' if same_lists else 'NO'})"
+        )
     ratio = dense["lists"] / ours["lists"]
     verdict = "PASS" if ratio >= GOAL_RATIO else "FAIL"
-    say(f"ratio dense/{method}: {ratio:.2f}   goal >= {GOAL_RATIO:.0f}: {verdict}")
+    say(f"ratio dense/{method}: {ratio:.2f}   goal >= {GOAL_RATIO:.0f}: {verdict}  (one thread)")
+    if threaded:
+        say(f"ratio dense/{method} n_jobs=-1: {dense['lists'] / threaded['lists']:.2f}")
     a = np.load(tmp / f"lists-{n}.npy")
     b = np.load(tmp / f"dense-{n}.npy")
     same = sum(set(x[x >= 0]) == set(y[y >= 0]) for x, y in zip(a, b, strict=True))
@@ -477,6 +501,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per child")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--child", choices=("job", "lists", "dense"), help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out-lists", help=argparse.SUPPRESS)
@@ -495,8 +520,11 @@ def main() -> int:
             ok &= report_job(job, args.articles, method)
         if not args.skip_compare:
             ours = run_child("lists", args.compare, method, tmp, args.timeout)
+            threaded = None
+            if method == "learned" and (os.cpu_count() or 1) > 1:
+                threaded = run_child("lists", args.compare, method, tmp, args.timeout, jobs=-1)
             dense = run_child("dense", args.compare, method, tmp, args.timeout)
-            ok &= report_compare(ours, dense, args.compare, method, tmp)
+            ok &= report_compare(ours, dense, args.compare, method, tmp, threaded)
         say(f"\noverall: {'PASS' if ok else 'FAIL'}   ({load()} at the end)")
     finally:
         if args.keep:
