@@ -129,6 +129,7 @@ class PairFeaturizer:
     """
 
     tfidf: sparse.csr_matrix  # n x terms, L2
+    tfidf_queries: sparse.csr_matrix  # n x terms: each row's strongest terms
     bm25_weights: sparse.csr_matrix  # n x terms
     titles: sparse.csr_matrix  # n x terms, L2
     graph: sparse.csr_matrix  # n x n, 1 where row's block links column
@@ -271,7 +272,7 @@ class PairFeaturizer:
             "bm25_score": buffer.read_entries(*bm25[:3]) / np.maximum(bm25_best[source], 1e-12),
             "bm25_rank": buffer.read_entries(*bm25[:2], 1.0 / (1.0 + bm25[3])),
             "title_title_cosine": buffer.read(title_queries @ self.title_index),
-            "title_body_cosine": buffer.read(title_queries @ self.tfidf_index),
+            "title_body_cosine": _pair_dot(title_queries, self.tfidf_queries, source, target),
         }
         columns.update(self._metadata_features(metadata, source, target))
         popularity = self.in_degree[target].astype(np.float64)
@@ -349,6 +350,13 @@ class PairFeaturizer:
             "date_gap_days": np.abs(metadata.published[source] - fitted.published[target]) / 86400,
             "same_folder": same_folder,
         }
+
+
+def _pair_dot(
+    a: sparse.csr_matrix, b: sparse.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray
+) -> np.ndarray:
+    """``a[rows_a[i]] . b[rows_b[i]]`` for every i."""
+    return np.asarray(a[rows_a].multiply(b[rows_b]).sum(axis=1), dtype=np.float64).ravel()
 
 
 def _unique(keys: np.ndarray) -> np.ndarray:

@@ -191,8 +191,12 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         graph = self._graph(links)
         if graph.nnz == 0:
             raise ValueError("no editorial link joins two articles of the corpus: nothing to learn")
+        # Every archived article as a query: its strongest terms (see _queries_of_rows)
+        self.tfidf_queries_ = self._tfidf_queries(self.tfidf_.matrix_)
+        self.bm25_queries_ = self._bm25_queries(self.bm25_.queries_)
         self.featurizer_ = PairFeaturizer(
             tfidf=self.tfidf_.matrix_,
+            tfidf_queries=self.tfidf_queries_,
             bm25_weights=self.bm25_.weights_,
             titles=self._titles(articles),
             graph=graph,
@@ -204,9 +208,6 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             before_only=self.before_only,
             index_depth=self.index_depth,
         )
-        # Every archived article as a query: its strongest terms (see _queries_of_rows)
-        self.tfidf_queries_ = self._tfidf_queries(self.tfidf_.matrix_)
-        self.bm25_queries_ = self._bm25_queries(self.bm25_.queries_)
         sources = self._training_sources(graph)
         truth_keys = self._truth_keys(graph)
         train_rows, validation_rows = self._validation_split(sources)
@@ -363,6 +364,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             [self.tfidf_._document(a.title, a.lead, a.body) for a in articles]
         )
         return {
+            "tfidf_vectors": sparse.csr_matrix(tfidf),  # whole, to explain suggestions
             "tfidf_queries": self._tfidf_queries(tfidf),
             "bm25_queries": self._bm25_queries(self.bm25_.transform_queries(articles)),
             "title_queries": self._titles(articles),
@@ -413,7 +415,8 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
 
         def lists_of(part: np.ndarray) -> list[list[Suggestion]]:
             block = self.featurizer_.pairs(**self._queries_of_rows(part), rows=part, cold=False)
-            return self._rank(block, part.size, self.ranker_, k, self.tfidf_queries_[part])
+            explain = (self.tfidf_queries_[part], self.tfidf_.matrix_[part])
+            return self._rank(block, part.size, self.ranker_, k, explain)
 
         lists = self._by_blocks(lists_of, rows)
         return dict(zip(urls, lists, strict=True))
@@ -430,10 +433,12 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         def lists_of(part: np.ndarray) -> list[list[Suggestion]]:
             chosen = [articles[i] for i in part]
             queries = self._queries_of_articles(chosen)
+            vectors = queries.pop("tfidf_vectors")  # for the explanations only
             block = self.featurizer_.pairs(**queries, rows=None, cold=True)
             own = np.array([self.index_.get(a.url, -1) for a in chosen])
             block = block.select(block.targets != own[block.sources])
-            return self._rank(block, part.size, self.cold_ranker_, k, queries["tfidf_queries"])
+            explain = (queries["tfidf_queries"], vectors)
+            return self._rank(block, part.size, self.cold_ranker_, k, explain)
 
         lists = self._by_blocks(lists_of, np.arange(len(articles)))
         return {a.url: found for a, found in zip(articles, lists, strict=True)}
@@ -466,27 +471,42 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         article = Article(url="about:new-article", title=title, body=text, published=published)
         return self.recommend_new([article], k)[article.url]
 
+    def _shared_terms(
+        self,
+        explain: tuple[sparse.csr_matrix, sparse.csr_matrix],
+        sources: np.ndarray,
+        targets: np.ndarray,
+    ) -> list[tuple[str, ...]]:
+        """Terms explaining each pair: first from both sides' strongest terms (gathering
+        whole target vectors for every pair would cost more than the ranking); a pair
+        left with none is explained again on whole vectors."""
+        queries, whole = explain
+        tfidf = self.tfidf_
+        terms = tfidf.shared_terms_of_pairs(queries, sources, targets, self.tfidf_queries_)
+        short = np.array([not found for found in terms], dtype=bool) if self.n_explain else []
+        if np.any(short):
+            again = tfidf.shared_terms_of_pairs(whole, sources[short], targets[short])
+            for position, found in zip(np.flatnonzero(short).tolist(), again, strict=True):
+                terms[position] = found
+        return terms
+
     def _rank(
         self,
         block: PairBlock,
         n_sources: int,
         ranker: HistGradientBoostingClassifier,
         k: int,
-        source_vectors: sparse.csr_matrix,
+        explain: tuple[sparse.csr_matrix, sparse.csr_matrix],
     ) -> list[list[Suggestion]]:
         """The best ``k`` pairs of each source, as suggestions (OpenMP threads limited
-        by the caller)."""
+        by the caller). ``explain``: the sources' query vectors and whole vectors."""
         scores = ranker.predict_proba(block.X)[:, 1] if block.X.shape[0] else np.zeros(0)
         order = np.lexsort((block.targets, -scores, block.sources))
         sources = block.sources[order]
         starts = np.searchsorted(sources, sources)
         best = order[np.arange(order.size) - starts < k]  # still by source, then score
         sources, targets, scores = block.sources[best], block.targets[best], scores[best]
-        # Explained on both sides' strongest terms: the terms a pair has most in common
-        # are among them, and gathering whole target vectors would cost more than the rest.
-        terms = self.tfidf_.shared_terms_of_pairs(
-            source_vectors, sources, targets, self.tfidf_queries_
-        )
+        terms = self._shared_terms(explain, sources, targets)
         target_urls = self.urls_[targets].tolist()
         scores = scores.tolist()
         suggestions = list(map(Suggestion, target_urls, scores, terms))

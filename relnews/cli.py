@@ -255,13 +255,18 @@ def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **option
 @cli.command()
 @db_option()
 @click.option("-k", default=10, show_default=True, help="Suggestions stored per article.")
+@click.option("--jobs", "n_jobs", type=int, default=1, show_default=True,
+              help="Threads computing the lists (-1: one per core).")  # fmt: skip
 @clean_errors
-def fit(db: Path, k: int) -> None:
-    """Fit the TF-IDF model on the archive and store every article's top-k list.
+def fit(db: Path, k: int, n_jobs: int) -> None:
+    """Fit the recommender on the archive and store every article's top-k list.
 
-    Example: relnews fit --db news.duckdb
+    The learned ranker when the archive holds editorial links (it learns from them),
+    plain TF-IDF otherwise.
+
+    Example: relnews fit --db news.duckdb --jobs -1
     """
-    result = _jobs().fit(db, k=k)
+    result = _jobs().fit(db, k=k, n_jobs=n_jobs)
     click.echo(
         f"{result.model_id}: fitted on {result.n_articles} articles, {result.n_lists} "
         f"suggestions stored; model saved to {result.path}"

@@ -41,12 +41,18 @@ class FitResult:
     n_lists: int
 
 
-def fit(db: str | Path, k: int = 10, models_dir: str | Path | None = None) -> FitResult:
+def fit(
+    db: str | Path,
+    k: int = 10,
+    models_dir: str | Path | None = None,
+    n_jobs: int | None = None,
+) -> FitResult:
     """Fit the recommender on the archive and store its top-k lists.
 
     The learned ranker when the archive holds editorial links between its articles (it
     learns from them); plain TF-IDF otherwise. The model file is saved beside the
     archive, and the ``models`` table records its id, settings and validation scores.
+    ``n_jobs`` threads compute the learned model's lists (the lists are the same).
     """
     with opened(db, read_only=True) as con:
         reader = Reader(con)
@@ -77,6 +83,8 @@ def fit(db: str | Path, k: int = 10, models_dir: str | Path | None = None) -> Fi
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{model_id}.joblib"
     joblib.dump(model, path)
+    if method == "learned":  # after the id and the file: threads change no result
+        model.set_params(n_jobs=n_jobs)
     lists = model.recommend_all(k=k)
     rows = [
         (source, rank, suggestion.target_url, suggestion.score, suggestion.shared_terms)
