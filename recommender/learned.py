@@ -107,6 +107,10 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         The fitted corpus.
     tfidf_ : TfidfRecommender
     bm25_ : Bm25Recommender
+    tfidf_queries_, bm25_queries_ : scipy.sparse.csr_matrix
+        Each fitted article as a query (its ``query_terms`` strongest terms).
+    featurizer_ : recommender.features.PairFeaturizer
+        Candidates and pair features (pruned posting lists, metadata codes, the graph).
     link_sources_ : frozenset of str
         Sources whose editorial links the model was trained with (the evaluation's
         leakage guard reads it).
