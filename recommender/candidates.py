@@ -12,9 +12,11 @@ Dates are compared as POSIX timestamps (float seconds, NaN when unknown). A naiv
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -27,6 +29,18 @@ __all__ = [
     "published_timestamps",
     "to_timestamp",
 ]
+
+
+def draw_key(url: str, seed: int) -> str:
+    """A url's place in a seeded random draw (a hex digest; sort by it to shuffle).
+
+    Only the url's path and query count, not its scheme, host or port: the same site
+    served from another host (a mirror, a move to https, a local copy on a random port)
+    draws the same pages.
+    """
+    parts = urlsplit(url)
+    where = urlunsplit(("", "", parts.path, parts.query, ""))
+    return hashlib.sha256(f"{int(seed)}:{where}".encode()).hexdigest()
 
 
 def to_timestamp(value: DateValue | datetime | None) -> float:

@@ -33,7 +33,6 @@ Every per-query score comes with a 95% percentile bootstrap interval over querie
 
 from __future__ import annotations
 
-import hashlib
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,7 +43,7 @@ import numpy as np
 
 from warehouse.model import Article, EditorialLink
 
-from .candidates import to_timestamp
+from .candidates import draw_key, to_timestamp
 from .metrics import (
     catalogue_coverage,
     hit_at_k,
@@ -181,8 +180,9 @@ def split_articles(
 
     When at least half the articles (:data:`MIN_DATED_SHARE`) have a publication date,
     this is :func:`temporal_split`. Otherwise the test pages are a random but stable
-    share of the urls: the urls are ordered by ``sha256(f"{random_state}:{url}")``, so
-    the same archive and seed always give the same split, whatever the input order, and
+    share of the urls: the urls are ordered by a seeded hash of their path and query
+    (:func:`~recommender.candidates.draw_key`), so the same archive and seed always give
+    the same split, whatever the input order or the host the site was crawled from, and
     an article added later does not move the others.
 
     Parameters
@@ -219,11 +219,8 @@ def split_articles(
         train, test = temporal_split(articles, test_fraction)
         return train, test, f"newest {test_fraction:.0%} by publication date"
 
-    def draw(url: str) -> str:
-        return hashlib.sha256(f"{int(random_state)}:{url}".encode()).hexdigest()
-
     n_test = math.floor(test_fraction * len(urls) + 0.5)
-    drawn = sorted(urls, key=lambda url: (draw(url), url))
+    drawn = sorted(urls, key=lambda url: (draw_key(url, random_state), url))
     test, train = sorted(drawn[:n_test]), sorted(drawn[n_test:])
     why = (
         "the site has no dates"

@@ -14,7 +14,6 @@ how often editors link the target).
 
 from __future__ import annotations
 
-import hashlib
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +33,7 @@ from warehouse.model import Article, DateValue, EditorialLink
 
 from ._base import ArchiveMixin, check_k
 from .bm25 import Bm25Recommender
-from .candidates import to_timestamp
+from .candidates import draw_key, to_timestamp
 from .features import COLD_COLUMNS, FEATURES, PairBlock, PairFeaturizer, url_folder
 from .metrics import ndcg_at_k
 from .sparse_rows import prune_rows
@@ -292,10 +291,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         if np.mean(~np.isnan(times)) >= 0.5:
             order = np.lexsort((sources, np.nan_to_num(times, nan=-np.inf)))
         else:
-            keys = [
-                hashlib.sha256(f"{self.random_state}:{self.urls_[row]}".encode()).hexdigest()
-                for row in sources
-            ]
+            keys = [draw_key(self.urls_[row], self.random_state) for row in sources]
             order = np.argsort(keys, kind="stable")
         ordered = sources[order]
         return ordered[:-n_validation], ordered[-n_validation:]

@@ -341,6 +341,15 @@ def test_split_falls_back_to_a_fixed_random_split_without_dates():
     more = [*articles, make_article("extra", "t")]
     _, more_test, _ = split_articles(more, 0.25, 7)
     assert len(set(more_test) ^ set(test)) <= 2
+    # the same site crawled from another host or port: the same pages held out
+    moved = [
+        Article(re.sub(r"^https?://[^/]+", "http://127.0.0.1:43129", a.url), a.title, body=a.body)
+        for a in articles
+    ]
+    assert {a.url for a in moved} != {a.url for a in articles}
+    _, moved_test, _ = split_articles(moved, 0.25, 7)
+    path = lambda url: re.sub(r"^https?://[^/]+", "", url)  # noqa: E731
+    assert sorted(map(path, moved_test)) == sorted(map(path, test))
 
     dated, _ = topic_corpus()
     # a third of the pages dated: too few to split by date
