@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -13,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from warehouse.model import Article, EditorialLink
 
 from ._base import ArchiveMixin, check_k
-from .candidates import candidate_mask, to_timestamp
+from .candidates import candidate_mask, draw_key, to_timestamp
 from .suggestion import Suggestion
 
 __all__ = ["RandomRecommender", "SameRubriqueRecentRecommender"]
@@ -148,7 +147,7 @@ class RandomRecommender(ArchiveMixin, BaseEstimator):
     def _draw(self, url: str, mask: np.ndarray, k: int) -> list[Suggestion]:
         """``k`` rows drawn among ``mask``, seeded by ``seed_`` and ``url``."""
         candidates = np.flatnonzero(mask)
-        digest = hashlib.sha256(url.encode("utf-8")).digest()
+        digest = bytes.fromhex(draw_key(url, 0))  # the url's path: the same on any host
         rng = np.random.default_rng([self.seed_, *np.frombuffer(digest[:16], dtype=np.uint32)])
         drawn = rng.choice(candidates.size, size=min(k, candidates.size), replace=False)
         return _ranked(self.urls_, candidates[drawn])
