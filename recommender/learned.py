@@ -58,6 +58,11 @@ MAX_TRAIN_SOURCES = 5000
 MAX_NEGATIVES = 40
 
 
+def _both_classes(labels: np.ndarray) -> bool:
+    """Whether a ranker can learn from these labels: some positive, some negative."""
+    return bool(labels.any() and not labels.all())
+
+
 def _binary(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     matrix = sparse.csr_matrix(matrix, copy=True)
     matrix.data = np.ones_like(matrix.data)
@@ -120,7 +125,8 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
     best_params_ : dict
         The chosen settings.
     validation_scores_ : list of dict
-        Each setting tried, with its validation nDCG@10 for both rankers.
+        Each setting tried, with its validation nDCG@10 for both rankers; when too few
+        pages have links to hold some out, only the first setting, scores None.
     """
 
     def __init__(
@@ -219,21 +225,39 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         cold.X = cold.X[:, COLD_COLUMNS]
         pairs = {False: existing, True: cold}
         labels = {key: self._labels(block, truth_keys) for key, block in pairs.items()}
+        if not _both_classes(labels[False]):
+            raise ValueError(
+                "the editorial links are never among the candidates (or are all of them): "
+                "nothing to learn"
+            )
+        if not _both_classes(labels[True]):  # no linked page among the text candidates
+            pairs[True] = PairBlock(
+                existing.sources, existing.targets, existing.X[:, COLD_COLUMNS], existing.from_text
+            )
+            labels[True] = labels[False]
         grid = list(self.param_grid) if self.param_grid is not None else list(DEFAULT_GRID)
+        fit_parts = {key: np.isin(block.sources, train_rows) for key, block in pairs.items()}
         self.validation_scores_ = []
-        for params in grid:
-            scores = {}
-            for is_cold, block in pairs.items():
-                fit_part = np.isin(block.sources, train_rows)
-                model = self._classifier(params).fit(block.X[fit_part], labels[is_cold][fit_part])
-                scores["cold" if is_cold else "existing"] = self._validation_ndcg(
-                    model, block, validation_rows, graph
-                )
-            self.validation_scores_.append({"params": dict(params), **scores})
-        best = max(self.validation_scores_, key=lambda s: (s["existing"], s["cold"]))
-        best_cold = max(self.validation_scores_, key=lambda s: s["cold"])
-        self.best_params_ = best["params"]
-        self.best_cold_params_ = best_cold["params"]
+        if all(_both_classes(labels[key][fit_parts[key]]) for key in pairs):
+            for params in grid:
+                scores = {}
+                for is_cold, block in pairs.items():
+                    part = fit_parts[is_cold]
+                    model = self._classifier(params).fit(block.X[part], labels[is_cold][part])
+                    scores["cold" if is_cold else "existing"] = self._validation_ndcg(
+                        model, block, validation_rows, graph
+                    )
+                self.validation_scores_.append({"params": dict(params), **scores})
+        else:  # too few pages with links to hold some out: the first setting
+            self.validation_scores_.append(
+                {"params": dict(grid[0]), "existing": None, "cold": None}
+            )
+            self.best_params_ = self.best_cold_params_ = dict(grid[0])
+        if self.validation_scores_[0]["existing"] is not None:
+            best = max(self.validation_scores_, key=lambda s: (s["existing"], s["cold"]))
+            best_cold = max(self.validation_scores_, key=lambda s: s["cold"])
+            self.best_params_ = best["params"]
+            self.best_cold_params_ = best_cold["params"]
         self.ranker_ = self._classifier(self.best_params_).fit(pairs[False].X, labels[False])
         self.cold_ranker_ = self._classifier(self.best_cold_params_).fit(
             pairs[True].X, labels[True]

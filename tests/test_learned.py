@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from datetime import datetime
 
 import joblib
 import numpy as np
@@ -13,7 +14,7 @@ from recommender import Bm25Recommender, LearnedRecommender, evaluate, relevant_
 from recommender.evaluation import split_articles
 from recommender.features import COLD_FEATURES, FEATURES, url_folder
 from warehouse import Reader, opened
-from warehouse.model import Article
+from warehouse.model import Article, DateValue, EditorialLink
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +185,44 @@ def clone_fitted(model: LearnedRecommender, **params) -> LearnedRecommender:
     """The fitted model with other listing parameters (a shallow copy)."""
     other = copy.copy(model)
     return other.set_params(**params)
+
+
+def tiny_archive() -> tuple[list[Article], list[EditorialLink]]:
+    def article(path: str, title: str, body: str, day: int) -> Article:
+        return Article(
+            url=f"http://x.test/{path}",
+            title=title,
+            body=body,
+            published=DateValue(datetime(2024, 1, day), "day"),
+        )
+
+    articles = [
+        article("a/1", "chat noir", "le chat noir dort", 1),
+        article("a/2", "chien", "le chien aboie fort", 2),
+        article("b/3", "chat gris", "un chat gris mange", 3),
+        article("c/5", "chat et chien", "chat chien gris noir", 4),
+        article("c/6", "gris", "le gris du chat", 5),
+    ]
+    links = [
+        EditorialLink("http://x.test/b/3", "http://x.test/a/1", 1),
+        EditorialLink("http://x.test/c/6", "http://x.test/b/3", 1),
+    ]
+    return articles, links
+
+
+def test_too_few_linked_pages_to_validate_fit_the_first_setting():
+    articles, links = tiny_archive()
+    grid = [{"max_iter": 5}, {"max_iter": 7}]
+    model = LearnedRecommender(param_grid=grid).fit(articles, links)
+    assert model.best_params_ == model.best_cold_params_ == {"max_iter": 5}
+    assert model.validation_scores_ == [{"params": {"max_iter": 5}, "existing": None, "cold": None}]
+    lists = model.recommend_all(3)
+    assert [s.target_url for s in lists["http://x.test/b/3"]] == ["http://x.test/a/1"]
+
+
+def test_links_never_among_the_candidates_leave_nothing_to_learn():
+    articles, _ = tiny_archive()
+    # the only link joins two pages with no word in common: never a candidate
+    links = [EditorialLink("http://x.test/c/6", "http://x.test/a/2", 1)]
+    with pytest.raises(ValueError, match="nothing to learn"):
+        LearnedRecommender().fit(articles, links)
