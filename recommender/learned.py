@@ -426,10 +426,14 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         return self.recommend_all(k, urls=[url])[url]
 
     def recommend_all(
-        self, k: int = 10, urls: Sequence[str] | None = None
+        self,
+        k: int = 10,
+        urls: Sequence[str] | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, list[Suggestion]]:
         """Lists for archived articles (their own links never read), block by block
-        (``n_jobs`` blocks at a time)."""
+        (``n_jobs`` blocks at a time); ``progress(done, total)`` after each block."""
         check_is_fitted(self)
         k = check_k(k)
         urls = list(self.urls_) if urls is None else list(urls)
@@ -442,7 +446,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             explain = (self.tfidf_queries_[part], self.tfidf_.matrix_[part])
             return self._rank(block, part.size, self.ranker_, k, explain)
 
-        lists = self._by_blocks(lists_of, rows)
+        lists = self._by_blocks(lists_of, rows, progress)
         return dict(zip(urls, lists, strict=True))
 
     def recommend_new(
@@ -468,19 +472,24 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         return {a.url: found for a, found in zip(articles, lists, strict=True)}
 
     def _by_blocks(
-        self, lists_of: Callable[[np.ndarray], list[list[Suggestion]]], items: np.ndarray
+        self,
+        lists_of: Callable[[np.ndarray], list[list[Suggestion]]],
+        items: np.ndarray,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[list[Suggestion]]:
         """``lists_of`` each block of ``items``, in order, in ``n_jobs`` threads (the
         sparse products, sorts and the ranker release the GIL)."""
         step = self.featurizer_.block_size()
         parts = [items[start : start + step] for start in range(0, items.size, step)]
         n_jobs = effective_n_jobs(self.n_jobs)
-        with self._threads():
-            if n_jobs == 1 or len(parts) == 1:
-                blocks = map(lists_of, parts)
-                return [found for lists in blocks for found in lists]
-            with ThreadPoolExecutor(n_jobs) as pool:
-                return [found for lists in pool.map(lists_of, parts) for found in lists]
+        results: list[list[Suggestion]] = []
+        with self._threads(), ThreadPoolExecutor(max(1, n_jobs)) as pool:
+            blocks = map(lists_of, parts) if n_jobs == 1 else pool.map(lists_of, parts)
+            for lists in blocks:
+                results += lists
+                if progress is not None:
+                    progress(len(results), items.size)
+        return results
 
     def recommend_text(
         self,

@@ -266,7 +266,9 @@ def fit(db: Path, k: int, n_jobs: int) -> None:
 
     Example: relnews fit --db news.duckdb --jobs -1
     """
-    result = _jobs().fit(db, k=k, n_jobs=n_jobs)
+    result = _jobs().fit(
+        db, k=k, n_jobs=n_jobs, on_step=lambda message: click.echo(f"fit: {message}", err=True)
+    )
     click.echo(
         f"{result.model_id}: fitted on {result.n_articles} articles, {result.n_lists} "
         f"suggestions stored; model saved to {result.path}"

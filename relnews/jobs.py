@@ -46,6 +46,7 @@ def fit(
     k: int = 10,
     models_dir: str | Path | None = None,
     n_jobs: int | None = None,
+    on_step: Callable[[str], None] = lambda message: None,
 ) -> FitResult:
     """Fit the recommender on the archive and store its top-k lists.
 
@@ -53,6 +54,7 @@ def fit(
     learns from them); plain TF-IDF otherwise. The model file is saved beside the
     archive, and the ``models`` table records its id, settings and validation scores.
     ``n_jobs`` threads compute the learned model's lists (the lists are the same).
+    ``on_step`` hears what is being done, and how far the lists are, every tenth.
     """
     with opened(db, read_only=True) as con:
         reader = Reader(con)
@@ -60,6 +62,8 @@ def fit(
         links = reader.editorial_links()
     if len(articles) < 2:
         raise WarehouseError(f"{db} holds {len(articles)} article(s): crawl a site first")
+    started = time.monotonic()
+    on_step(f"fitting on {len(articles):,} articles and {len(links):,} editorial links")
     model: Any
     try:
         model = LearnedRecommender().fit(articles, links)
@@ -83,14 +87,25 @@ def fit(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{model_id}.joblib"
     joblib.dump(model, path)
+    on_step(f"{model_id} fitted in {time.monotonic() - started:.0f} s; listing")
     if method == "learned":  # after the id and the file: threads change no result
         model.set_params(n_jobs=n_jobs)
-    lists = model.recommend_all(k=k)
+        shown = [0]
+
+        def progress(done: int, total: int) -> None:
+            if done * 10 // total > shown[0] * 10 // total or done == total:
+                shown[0] = done
+                on_step(f"lists: {done:,} of {total:,} articles")
+
+        lists = model.recommend_all(k=k, progress=progress)
+    else:
+        lists = model.recommend_all(k=k)
     rows = [
         (source, rank, suggestion.target_url, suggestion.score, suggestion.shared_terms)
         for source, suggestions in lists.items()
         for rank, suggestion in enumerate(suggestions, start=1)
     ]
+    on_step(f"storing {len(rows):,} suggestions")
     with opened(db) as con:
         writer = Writer(con)
         writer.save_model(model_id, method, params, len(articles), str(path))

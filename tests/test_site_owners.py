@@ -348,3 +348,23 @@ def test_ruled_lists_asks_the_model_for_more_when_rules_leave_a_list_short():
     lists = ruled_lists(rank, ["s"], 5, rules, max_depth=len(corpus))
     assert [s.target_url for s in lists["s"]] == corpus[20:25]
     assert asked[0] < 25 < asked[-1] <= len(corpus)
+
+
+def test_fit_with_threads_shows_progress_and_stores_the_same_lists(crawled_demo, tmp_path):
+    crawled, _ = crawled_demo
+    lists = []
+    for jobs in ("1", "2"):
+        db = tmp_path / f"jobs{jobs}.duckdb"
+        shutil.copy(crawled, db)
+        result = run_relnews("fit", "--db", str(db), "--jobs", jobs)
+        assert "fit: lists: 360 of 360 articles" in result.stderr
+        assert result.stderr.index("fit: fitting on") < result.stderr.index("fit: storing")
+        assert "suggestions stored" in result.stdout
+        lists.append(
+            sql(
+                db,
+                "SELECT source_url, rank, target_url, score FROM recommendations"
+                " ORDER BY source_url, rank",
+            )
+        )
+    assert lists[0] and lists[0] == lists[1]
