@@ -112,9 +112,17 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         self.before_only = before_only
 
     def fit(
-        self, articles: Sequence[Article], links: Sequence[EditorialLink] | None = None
+        self,
+        articles: Sequence[Article],
+        links: Sequence[EditorialLink] | None = None,
+        *,
+        tokens: Sequence[list[str]] | None = None,
     ) -> Bm25Recommender:
-        """Index the corpus (``links`` are ignored: BM25 reads text only)."""
+        """Index the corpus (``links`` are ignored: BM25 reads text only).
+
+        ``tokens``: each article's text (articles sorted by url) already analysed by an
+        identical analyser, as in :meth:`TfidfRecommender.fit`.
+        """
         if not isinstance(self.k1, numbers.Real) or self.k1 < 0:
             raise ValueError(f"k1 must be a number >= 0, got {self.k1!r}")
         if not isinstance(self.b, numbers.Real) or not 0 <= self.b <= 1:
@@ -125,7 +133,10 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
             analyzer=TextAnalyzer(stop_words=self.stop_words, stem=self.stem),
             dtype=np.float64,
         )
-        counts = sparse.csr_matrix(vectorizer.fit_transform([self._document(a) for a in articles]))
+        if tokens is not None and len(tokens) != len(articles):
+            raise ValueError(f"{len(tokens)} token lists for {len(articles)} articles")
+        documents = [self._document(a) for a in articles] if tokens is None else tokens
+        counts = sparse.csr_matrix(vectorizer.fit_transform(documents))
         counts.sort_indices()
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1])

@@ -38,6 +38,7 @@ from .features import COLD_COLUMNS, FEATURES, PairBlock, PairFeaturizer, url_fol
 from .metrics import ndcg_at_k
 from .sparse_rows import prune_rows
 from .suggestion import Suggestion
+from .text import TextAnalyzer
 from .tfidf import TfidfRecommender
 
 __all__ = ["LearnedRecommender"]
@@ -193,8 +194,12 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         for name, value in self._archive_state(articles).items():
             setattr(self, name, value)
         self.tfidf_ = TfidfRecommender(before_only=self.before_only, n_explain=self.n_explain)
-        self.tfidf_.fit(articles)
-        self.bm25_ = Bm25Recommender(before_only=self.before_only).fit(articles)
+        # Both models read the same text with the same default analyser: analyse it once.
+        analyser = TextAnalyzer(stop_words=self.tfidf_.stop_words, stem=self.tfidf_.stem)
+        tokens = [analyser(text) for text in self.tfidf_._documents(articles)]
+        self.tfidf_.fit(articles, tokens=tokens)
+        self.bm25_ = Bm25Recommender(before_only=self.before_only).fit(articles, tokens=tokens)
+        del tokens
         links = list(links or ())
         self.link_sources_ = frozenset(link.source_url for link in links)
         graph = self._graph(links)

@@ -326,14 +326,17 @@ class TextAnalyzer:
 
         Parameters
         ----------
-        text : str
-            Raw text.
+        text : str or list of str
+            Raw text, or the tokens an identical analyser already made of it (returned
+            as they are: several vectorisers of one corpus can share one analysis).
 
         Returns
         -------
         list of str
             The tokens, in text order.
         """
+        if isinstance(text, list):  # already analysed
+            return text
         tokens = remove_stop_words(tokenize(normalize(text)), resolve_stop_words(self.stop_words))
         if self.stem:
             tokens = [light_stem(token) for token in tokens]

@@ -101,7 +101,11 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------
 
     def fit(
-        self, articles: Sequence[Article], links: Sequence[EditorialLink] | None = None
+        self,
+        articles: Sequence[Article],
+        links: Sequence[EditorialLink] | None = None,
+        *,
+        tokens: Sequence[list[str]] | None = None,
     ) -> TfidfRecommender:
         """Vectorise the corpus.
 
@@ -111,6 +115,10 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
             The archive: every article that may be a source or a suggestion.
         links : sequence of EditorialLink or None, default=None
             Ignored; accepted so every recommender has the same ``fit`` signature.
+        tokens : sequence of list of str or None, default=None
+            Each article's text (in the order of ``articles`` sorted by url) already
+            analysed by an identical :class:`~recommender.text.TextAnalyzer`, to share
+            one analysis between models; None analyses the articles.
 
         Returns
         -------
@@ -133,7 +141,9 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
             norm="l2",
             dtype=np.float64,
         )
-        documents = [self._document(a.title, a.lead, a.body) for a in articles]
+        if tokens is not None and len(tokens) != len(articles):
+            raise ValueError(f"{len(tokens)} token lists for {len(articles)} articles")
+        documents = self._documents(articles) if tokens is None else tokens
         matrix = sparse.csr_matrix(vectorizer.fit_transform(documents))
         matrix.sort_indices()
 
@@ -158,6 +168,10 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         ):
             raise ValueError(f"n_explain must be an integer >= 0, got {self.n_explain!r}")
         resolve_stop_words(self.stop_words)
+
+    def _documents(self, articles: Sequence[Article]) -> list[str]:
+        """The texts vectorised for the (checked, sorted) articles."""
+        return [self._document(a.title, a.lead, a.body) for a in articles]
 
     def _document(self, title: str, lead: str, body: str) -> str:
         """The text vectorised for one article: title x title_weight, lead, body."""

@@ -10,9 +10,17 @@ import joblib
 import numpy as np
 import pytest
 
-from recommender import Bm25Recommender, LearnedRecommender, evaluate, relevant_targets
+from recommender import (
+    Bm25Recommender,
+    LearnedRecommender,
+    TfidfRecommender,
+    evaluate,
+    relevant_targets,
+)
+from recommender.candidates import check_articles
 from recommender.evaluation import split_articles
 from recommender.features import COLD_FEATURES, FEATURES, url_folder
+from recommender.text import TextAnalyzer
 from warehouse import Reader, opened
 from warehouse.model import Article, DateValue, EditorialLink
 
@@ -226,3 +234,21 @@ def test_links_never_among_the_candidates_leave_nothing_to_learn():
     links = [EditorialLink("http://x.test/c/6", "http://x.test/a/2", 1)]
     with pytest.raises(ValueError, match="nothing to learn"):
         LearnedRecommender().fit(articles, links)
+
+
+def test_tfidf_and_bm25_fitted_on_one_shared_analysis_are_the_same(archive):
+    articles, _ = archive
+    ordered = check_articles(articles)
+    tokens = [TextAnalyzer()(text) for text in TfidfRecommender()._documents(ordered)]
+    shared = TfidfRecommender().fit(articles, tokens=tokens)
+    alone = TfidfRecommender().fit(articles)
+    assert (shared.matrix_ != alone.matrix_).nnz == 0
+    assert list(shared.terms_) == list(alone.terms_)
+    bm25 = Bm25Recommender().fit(articles, tokens=tokens)
+    assert (bm25.weights_ != Bm25Recommender().fit(articles).weights_).nnz == 0
+    # the fitted vectorisers still analyse raw text (new articles, cold start)
+    assert shared.recommend_text("Le sommeil des adolescents", k=3) == alone.recommend_text(
+        "Le sommeil des adolescents", k=3
+    )
+    with pytest.raises(ValueError, match="token lists"):
+        TfidfRecommender().fit(articles, tokens=tokens[:-1])
