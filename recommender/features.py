@@ -249,9 +249,9 @@ class PairFeaturizer:
         if use_graph:
             in_links = sparse.csr_matrix(self.graph_t[rows])  # [i, t]: t links to the source
             co_cited = sparse.csr_matrix(in_links @ self.graph)
-            kinds += [
+            kinds += [  # copies: _top zeroes banned entries, and both are read below
                 self._top(in_links.copy(), metadata, rows, self.n_candidates),
-                self._top(co_cited, metadata, rows, self.n_candidates),
+                self._top(co_cited.copy(), metadata, rows, self.n_candidates),
             ]
         n = self.n_articles
         keys = [
@@ -311,7 +311,8 @@ class PairFeaturizer:
         """The ``n`` best allowed targets of each source: (source, target, score, rank).
 
         Allowed: never the source itself, nor (before_only) an article published
-        after it.
+        after it. The scores of the others are set to 0 in ``scores`` itself (no copy:
+        the products are temporaries).
         """
         scores = sparse.csr_matrix(scores)
         lengths = np.diff(scores.indptr)
