@@ -18,7 +18,7 @@ from warehouse.model import Article, EditorialLink
 from ._base import ArchiveMixin, check_k
 from .candidates import to_timestamp
 from .suggestion import Suggestion
-from .text import TextAnalyzer, resolve_stop_words
+from .text import TextAnalyzer, article_text, resolve_stop_words
 
 __all__ = ["Bm25Recommender", "top_k_rows"]
 
@@ -151,8 +151,7 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         return self
 
     def _document(self, article: Article) -> str:
-        parts = [article.title] * int(self.title_weight) + [article.lead, article.body]
-        return "\n".join(part for part in parts if part)
+        return article_text(article.title, article.lead, article.body, self.title_weight)
 
     def _weights(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         lengths = np.asarray(counts.sum(axis=1)).ravel()

@@ -389,9 +389,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         }
 
     def _queries_of_articles(self, articles: Sequence[Article]) -> dict[str, Any]:
-        tfidf = self.tfidf_.vectorizer_.transform(
-            [self.tfidf_._document(a.title, a.lead, a.body) for a in articles]
-        )
+        tfidf = self.tfidf_.vectorizer_.transform(self.tfidf_._documents(articles))
         return {
             "tfidf_vectors": sparse.csr_matrix(tfidf),  # whole, to explain suggestions
             "tfidf_queries": self._tfidf_queries(tfidf),

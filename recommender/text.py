@@ -20,6 +20,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 __all__ = [
+    "article_text",
     "ELISIONS",
     "STOP_WORD_LANGUAGES",
     "TextAnalyzer",
@@ -74,6 +75,18 @@ _TRANSLATION = str.maketrans(
 
 # Letters and digits (no underscore), possibly joined by apostrophes: "l'hopital".
 _TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def article_text(title: str, lead: str, body: str, title_weight: int) -> str:
+    """The text a model indexes for an article: its title ``title_weight`` times, lead
+    and body, one per line (empty parts left out); never its related block, sources,
+    theme or navigation.
+
+    >>> article_text("Grippe", "", "Le virus circule.", 2)
+    'Grippe\\nGrippe\\nLe virus circule.'
+    """
+    parts = [title] * int(title_weight) + [lead, body]
+    return "\n".join(part for part in parts if part)
 
 
 def fold_accents(text: str) -> str:

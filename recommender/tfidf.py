@@ -19,7 +19,7 @@ from ._base import ArchiveMixin, check_k
 from .candidates import to_timestamp
 from .sparse_rows import top_per_row
 from .suggestion import Suggestion
-from .text import TextAnalyzer, resolve_stop_words
+from .text import TextAnalyzer, article_text, resolve_stop_words
 
 __all__ = ["TfidfRecommender"]
 
@@ -174,9 +174,8 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         return [self._document(a.title, a.lead, a.body) for a in articles]
 
     def _document(self, title: str, lead: str, body: str) -> str:
-        """The text vectorised for one article: title x title_weight, lead, body."""
-        parts = [title] * int(self.title_weight) + [lead, body]
-        return "\n".join(part for part in parts if part)
+        """The text vectorised for one article (see :func:`~recommender.text.article_text`)."""
+        return article_text(title, lead, body, self.title_weight)
 
     # -- suggestions -----------------------------------------------------------------
 
