@@ -174,12 +174,14 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         check_is_fitted(self)
         return sparse.csr_matrix(queries @ self.weights_.T)
 
-    def transform_queries(self, articles: Sequence[Article]) -> sparse.csr_matrix:
-        """New articles as BM25 queries (distinct known terms)."""
+    def transform_queries(
+        self, articles: Sequence[Article], *, tokens: Sequence[list[str]] | None = None
+    ) -> sparse.csr_matrix:
+        """New articles as BM25 queries (distinct known terms); ``tokens``: their texts
+        already analysed, as in :meth:`fit`."""
         check_is_fitted(self)
-        counts = sparse.csr_matrix(
-            self.vectorizer_.transform([self._document(a) for a in articles])
-        )
+        documents = [self._document(a) for a in articles] if tokens is None else tokens
+        counts = sparse.csr_matrix(self.vectorizer_.transform(documents))
         counts.sort_indices()
         return self._queries(counts)
 

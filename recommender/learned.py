@@ -195,7 +195,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             setattr(self, name, value)
         self.tfidf_ = TfidfRecommender(before_only=self.before_only, n_explain=self.n_explain)
         # Both models read the same text with the same default analyser: analyse it once.
-        analyser = TextAnalyzer(stop_words=self.tfidf_.stop_words, stem=self.tfidf_.stem)
+        analyser = self._analyser()
         tokens = [analyser(text) for text in self.tfidf_._documents(articles)]
         self.tfidf_.fit(articles, tokens=tokens)
         self.bm25_ = Bm25Recommender(before_only=self.before_only).fit(articles, tokens=tokens)
@@ -268,6 +268,10 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             pairs[True].X, labels[True]
         )
         return self
+
+    def _analyser(self) -> TextAnalyzer:
+        """The analyser of both text models (built with the same defaults)."""
+        return TextAnalyzer(stop_words=self.tfidf_.stop_words, stem=self.tfidf_.stem)
 
     def _check_params(self) -> None:
         for name in ("n_candidates", "n_explain"):
@@ -389,11 +393,15 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         }
 
     def _queries_of_articles(self, articles: Sequence[Article]) -> dict[str, Any]:
-        tfidf = self.tfidf_.vectorizer_.transform(self.tfidf_._documents(articles))
+        # One analysis of the new texts for both models, as in fit.
+        tokens = [self._analyser()(text) for text in self.tfidf_._documents(articles)]
+        tfidf = self.tfidf_.vectorizer_.transform(tokens)
         return {
             "tfidf_vectors": sparse.csr_matrix(tfidf),  # whole, to explain suggestions
             "tfidf_queries": self._tfidf_queries(tfidf),
-            "bm25_queries": self._bm25_queries(self.bm25_.transform_queries(articles)),
+            "bm25_queries": self._bm25_queries(
+                self.bm25_.transform_queries(articles, tokens=tokens)
+            ),
             "title_queries": self._titles(articles),
             "metadata": self.featurizer_.encode(
                 np.array([to_timestamp(a.published) for a in articles], dtype=np.float64),
