@@ -404,7 +404,9 @@ class EvaluationReport:
         title = MODE_TITLES.get(mode, mode)
         return f"{title}" + (f"; split: {self.split}" if self.split else "")
 
-    def _footer(self) -> list[str]:
+    @property
+    def notes(self) -> list[str]:
+        """What the tables' intervals and coverage mean, for every rendering."""
         notes = []
         if self.n_bootstrap:
             notes.append(
@@ -432,7 +434,7 @@ class EvaluationReport:
                 "\n".join([self._caption(mode), "", line(header), rule, *map(line, body)])
             )
         text = "\n\n".join(blocks)
-        footer = self._footer() + [f"warning: {warning}" for warning in self.warnings]
+        footer = self.notes + [f"warning: {warning}" for warning in self.warnings]
         return text + ("\n\n" + "\n".join(footer) if footer else "")
 
     def to_markdown(self, *, warnings: bool = True) -> str:
@@ -449,7 +451,7 @@ class EvaluationReport:
             lines += ["| " + " | ".join(map(_md_escape, cells)) + " |" for cells in body]
             blocks.append("\n".join(lines))
         text = "\n\n".join(blocks)
-        footer = self._footer() + [f"**Warning:** {w}" for w in self.warnings if warnings]
+        footer = self.notes + [f"**Warning:** {w}" for w in self.warnings if warnings]
         return text + ("\n\n" + "\n\n".join(footer) if footer else "")
 
     def __str__(self) -> str:

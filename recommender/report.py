@@ -180,18 +180,7 @@ def report_html(report: EvaluationReport, *, charts: bool = True) -> str:
         parts.append(_html_table(report, mode))
         if charts:
             parts.append(f"<figure>{chart_svg(report, mode)}</figure>")
-    notes = []
-    if report.n_bootstrap:
-        notes.append(
-            f"[low, high]: {report.confidence:.0%} percentile bootstrap interval over "
-            f"queries ({report.n_bootstrap} resamples, the same for every method)."
-        )
-    if any(row.metric.startswith("coverage@") for row in report.rows):
-        notes.append(
-            "coverage@k: share of the catalogue shown in at least one top-k list; it has "
-            "no interval (it is not a mean over queries)."
-        )
-    parts += [f'<p class="note">{html.escape(note)}</p>' for note in notes]
+    parts += [f'<p class="note">{html.escape(note)}</p>' for note in report.notes]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
