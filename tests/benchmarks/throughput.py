@@ -110,8 +110,6 @@ def say(*parts: object) -> None:
 def bare_spider_main(url_file: str, settings_file: str) -> int:
     """Fetch every URL of ``url_file`` with the settings of ``settings_file``; print stats."""
     import scrapy
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
 
     urls = [line.strip() for line in Path(url_file).read_text().splitlines() if line.strip()]
 
@@ -125,10 +123,19 @@ def bare_spider_main(url_file: str, settings_file: str) -> int:
         def parse(self, response: Any, **kwargs: Any) -> None:
             return None  # nothing: no analysis, no item, no follow-up request
 
+    return run_and_report(BareSpider, settings_file)
+
+
+def run_and_report(spider: type, settings_file: str) -> int:
+    """Crawl with ``spider`` under the settings in ``settings_file`` (as crawler.run.crawl
+    does), then print its counts on a ``BARE-STATS`` line for the parent to read."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
     settings = Settings()
     settings.setdict(json.loads(Path(settings_file).read_text()), priority="cmdline")
-    process = CrawlerProcess(settings)  # as crawler.run.crawl does
-    crawler = process.create_crawler(BareSpider)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spider)
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats()
@@ -155,8 +162,6 @@ def follow_spider_main(start_url: str, settings_file: str) -> int:
     from urllib.parse import urljoin
 
     import scrapy
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
 
     href = re.compile(rb'href="([^"#?:]+\.html)')
     seen = {start_url}
@@ -175,25 +180,7 @@ def follow_spider_main(start_url: str, settings_file: str) -> int:
                     seen.add(url)
                     yield scrapy.Request(url, meta={"handle_httpstatus_all": True})
 
-    settings = Settings()
-    settings.setdict(json.loads(Path(settings_file).read_text()), priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(FollowSpider)
-    process.crawl(crawler)
-    process.start()
-    stats = crawler.stats.get_stats()
-    print(
-        "BARE-STATS "
-        + json.dumps(
-            {
-                "responses": stats.get("response_received_count", 0),
-                "status_200": stats.get("downloader/response_status_count/200", 0),
-                "finish_reason": stats.get("finish_reason"),
-            }
-        ),
-        flush=True,
-    )
-    return 0
+    return run_and_report(FollowSpider, settings_file)
 
 
 # -- nginx ----------------------------------------------------------------------------
