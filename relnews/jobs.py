@@ -14,17 +14,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 
 from crawler.profiles import SiteProfile
 from crawler.run import CrawlSummary, crawl
-from recommender import LearnedRecommender, Suggestion, TfidfRecommender
-from recommender.experiment import EvaluationReport, compare_methods
 from recommender.policy import ANY_SOURCE, BLOCK, PIN, Rules, ruled_lists
+from recommender.suggestion import Suggestion
 from relnews.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from warehouse import ArchiveLock, QueryResult, Reader, WarehouseError, Writer, opened
+
+if TYPE_CHECKING:  # scikit-learn loads only in the jobs that fit or evaluate
+    from recommender import EvaluationReport, TfidfRecommender
 
 
 def models_dir_for(db: str | Path) -> Path:
@@ -64,6 +66,8 @@ def fit(
         raise WarehouseError(f"{db} holds {len(articles)} article(s): crawl a site first")
     started = time.monotonic()
     on_step(f"fitting on {len(articles):,} articles and {len(links):,} editorial links")
+    from recommender import LearnedRecommender, TfidfRecommender
+
     model: Any
     try:
         model = LearnedRecommender().fit(articles, links)
@@ -355,6 +359,8 @@ def evaluate(
     """Evaluate the learned model beside TF-IDF, BM25 and the baselines on one split
     (by publication date, or a fixed random split of pages when the site has no dates),
     in both modes, and store the scores with their intervals."""
+    from recommender import compare_methods
+
     with opened(db, read_only=True) as con:
         reader = Reader(con)
         articles = reader.articles()
