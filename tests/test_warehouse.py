@@ -248,6 +248,16 @@ def test_article_changed_then_changed_back_in_one_batch(tmp_path):
     assert versions["Corrigé."][4] == fetch_ids[1]
 
 
+def related_link_rows(db, target: str) -> list[tuple]:
+    """(position, anchor_text, heading, first_seen_run, last_seen_run) of links to target."""
+    with opened(db, read_only=True) as con:
+        return con.execute(
+            "SELECT position, anchor_text, heading, first_seen_run, last_seen_run"
+            " FROM related_links WHERE target_url = ?",
+            [target],
+        ).fetchall()
+
+
 def test_duplicate_related_targets(tmp_path):
     db = tmp_path / "a.duckdb"
     target = f"{SITE}/news/sante/article_9.htm"
@@ -261,12 +271,7 @@ def test_duplicate_related_targets(tmp_path):
         ),
     )
     crawl(db, [twice_in_one_page])
-    with opened(db, read_only=True) as con:
-        rows = con.execute(
-            "SELECT position, anchor_text, heading, first_seen_run, last_seen_run"
-            " FROM related_links WHERE target_url = ?",
-            [target],
-        ).fetchall()
+    rows = related_link_rows(db, target)
     # the attributes of the last mention, the position of the first
     assert rows == [(1, "Second", "B", 1, 1)]
 
@@ -274,12 +279,8 @@ def test_duplicate_related_targets(tmp_path):
     later = replace(base, related_links=(RelatedLink(target, "Plus tard", 4, heading="C"),))
     records = [at(twice_in_one_page, T1), at(later, T1.replace(minute=1))]
     crawl(db, records, when=T1)
+    rows = related_link_rows(db, target)
     with opened(db, read_only=True) as con:
-        rows = con.execute(
-            "SELECT position, anchor_text, heading, first_seen_run, last_seen_run"
-            " FROM related_links WHERE target_url = ?",
-            [target],
-        ).fetchall()
         versions = con.execute("SELECT count(*) FROM article_versions").fetchone()[0]
     assert rows == [(4, "Plus tard", "C", 1, 2)]
     assert versions == 1  # related links are not part of an article's content
