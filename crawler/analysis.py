@@ -86,8 +86,11 @@ def clean_url(href: str, base: str) -> str | None:
 
 @lru_cache(maxsize=1 << 16)  # the same links recur on every page of a site
 def _resolve(href: str, base: str) -> str | None:
-    url, _fragment = urldefrag(urljoin(base, href))
-    return canonical_url(url) if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url, _fragment = urldefrag(urljoin(base, href))
+        return canonical_url(url) if urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:  # e.g. href="http://[ccpa-preferences]": one bad link, not a bad page
+        return None
 
 
 def parse_html(html: str | bytes) -> etree._Element:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.urls import fetch_refusal, site_entry
+
 
 class ProfileError(ValueError):
     """A profile file that cannot be used, with the reason."""
@@ -58,7 +60,13 @@ class SiteProfile:
     language: str | None = None
     start_urls: tuple[str, ...] = ()
     sitemap_urls: tuple[str, ...] = ()
+    # The sites the crawl may fetch from: "host" (and its subdomains, on ports 80 and
+    # 443) or "host:port". Default: the hosts and ports of the start URLs and sitemaps.
     allowed_domains: tuple[str, ...] = ()
+    # Whether the allowed hosts may resolve to private, loopback or link-local addresses.
+    # Default (None): only when the start URLs themselves point there (a local mirror,
+    # the demo), so a remote site cannot turn the crawl against the machine's network.
+    allow_private_addresses: bool | None = None
     article_url_pattern: str = ".*"
     follow_url_patterns: tuple[str, ...] = ()
     deny_url_patterns: tuple[str, ...] = ()
@@ -90,6 +98,10 @@ class SiteProfile:
             return True
         return not self._follow_res or any(pattern.search(path) for pattern in self._follow_res)
 
+    def fetch_refusal(self, url: str) -> str | None:
+        """Why the crawl must not fetch ``url`` (scheme, host or port), or None."""
+        return fetch_refusal(url, self.allowed_domains)
+
     def resolve(self, site_urls: str | Sequence[str] | None) -> SiteProfile:
         """The profile with relative start URLs made absolute against the site's address.
 
@@ -100,6 +112,12 @@ class SiteProfile:
         if isinstance(site_urls, str):
             site_urls = [site_urls]
         site_urls = list(site_urls or [])
+        for url in site_urls:
+            if site_entry(url) is None:
+                raise ProfileError(
+                    f"--url {url!r} is not an http(s) address: give one such as "
+                    "https://example.org/"
+                )
         base_url = site_urls[0] if site_urls else None
         if not self.start_urls and not site_urls:
             raise ProfileError(
@@ -113,9 +131,14 @@ class SiteProfile:
             )
         start = tuple(urljoin(base_url or "", url) for url in self.start_urls) or tuple(site_urls)
         sitemaps = tuple(urljoin(base_url or "", url) for url in self.sitemap_urls)
-        domains = self.allowed_domains or tuple(
-            sorted({urlsplit(url).hostname for url in start + sitemaps if urlsplit(url).hostname})
-        )
+        own_sites = {site_entry(url) for url in start + sitemaps}
+        if None in own_sites:
+            bad = next(url for url in start + sitemaps if site_entry(url) is None)
+            raise ProfileError(f"profile {self.name!r}: start URL {bad!r} is not http(s)")
+        domains = self.allowed_domains or tuple(sorted(own_sites))  # type: ignore[type-var]
+        for url in start + sitemaps:
+            if (why := fetch_refusal(url, domains)) is not None:
+                raise ProfileError(f"profile {self.name!r}: cannot start from {url!r}: {why}")
         return SiteProfile(
             **{
                 **{f.name: getattr(self, f.name) for f in fields(self)},

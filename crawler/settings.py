@@ -41,7 +41,18 @@ HTTPERROR_ALLOW_ALL = True
 ITEM_PIPELINES = {"crawler.pipelines.WarehousePipeline": 500}
 # Near the downloader: it sees a 304 before the other middlewares, and answers
 # replayed pages without a download.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ArchiveMiddleware": 950}
+# The guard takes the place of Scrapy's offsite check (host only), first in the chain:
+# every request, redirect hop, meta refresh, sitemap and robots.txt passes it.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    # The spider follows meta refreshes itself, like redirects: each hop is recorded.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.guard.UrlGuard": 50,
+    "crawler.middlewares.ArchiveMiddleware": 950,
+}
+# http and https only: Scrapy's file, data, ftp and s3 handlers would read this
+# machine's files or reach other services for a URL a hostile site hands over.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 EXTENSIONS = {"crawler.extensions.ProgressReporter": 500}
 
 # The archive, and how many pages go to it per transaction (written by one thread, in

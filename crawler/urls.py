@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,3 +50,76 @@ def canonical_url(url: str) -> str:
         netloc = netloc.rsplit(":", 1)[0]
     url = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
     return canonicalize_url(url, keep_fragments=False)
+
+
+#: The only schemes relnews ever fetches.
+FETCHABLE_SCHEMES = ("http", "https")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host_and_port(entry: str) -> tuple[str, int | None]:
+    """An allowed-site entry, ``host`` or ``host:port`` (``[v6]:port`` too), split."""
+    parts = urlsplit(f"//{entry.strip().lower()}")
+    return (parts.hostname or "", parts.port)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def fetch_refusal(url: str, allowed_sites: Sequence[str]) -> str | None:
+    """Why relnews must not fetch ``url``, or None when it may.
+
+    This is the one rule every URL passes before it is fetched (start URLs, links,
+    redirect hops, meta refreshes, sitemaps, robots.txt): the scheme is http or https,
+    and the host and port are among ``allowed_sites``. An entry ``host`` allows that host
+    and its subdomains on the default ports (80, 443); ``host:port`` allows that port only.
+
+    >>> fetch_refusal("file://example.org/etc/passwd", ["example.org"])
+    "scheme 'file' is not http or https"
+    >>> fetch_refusal("http://example.org:8080/", ["example.org"])
+    'example.org:8080 is not an allowed site'
+    >>> fetch_refusal("https://www.example.org/a", ["example.org"]) is None
+    True
+    """
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in FETCHABLE_SCHEMES:
+            return f"scheme {scheme!r} is not http or https" if scheme else "no scheme"
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError as error:
+        return f"malformed URL ({error})"
+    if not host:
+        return "no host"
+    for entry in allowed_sites:
+        allowed_host, allowed_port = _host_and_port(entry)
+        if allowed_port is None and port not in _DEFAULT_PORTS.values():
+            continue
+        if allowed_port is not None and port != allowed_port:
+            continue
+        if host == allowed_host or (not _is_ip(allowed_host) and host.endswith("." + allowed_host)):
+            return None
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port} is not an allowed site"
+
+
+def site_entry(url: str) -> str | None:
+    """The allowed-site entry of ``url``'s own host and port (``host`` on a default port,
+    else ``host:port``), or None for a URL relnews cannot fetch."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if scheme not in FETCHABLE_SCHEMES or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"

@@ -175,7 +175,7 @@ def test_libreoffice_url_rules():
     starts = [HELP + "fr/text/swriter/main0000.html", HELP + "fr/text/scalc/main0000.html"]
     resolved = profile.resolve(starts)
     assert resolved.start_urls == tuple(starts)
-    assert resolved.allowed_domains == ("127.0.0.1",)
+    assert resolved.allowed_domains == ("127.0.0.1:8000",)  # host and port
     assert resolved.is_article_url(HELP + "fr/text/shared/01/01010000.html")
     assert resolved.is_article_url(HELP + "en-US/text/sbasic/shared/03010101.html")
     for url in ("index.html", "help.html?Target=swriter/main0000", "fr/noscript.html",

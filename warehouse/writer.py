@@ -277,7 +277,7 @@ class Writer:
             events: list[_Gone | _Sighting] = []
             for record, fetch_id in zip(records, fetch_ids, strict=True):
                 fetch, article = record.fetch, record.article
-                if fetch.final_url and fetch.final_url != fetch.url:
+                if fetch.final_url and fetch.final_url != fetch.url and fetch.error is None:
                     target = article.url if article else fetch.final_url
                     aliases[fetch.url] = (target, "redirect")
                 if fetch.status in GONE_STATUSES:

@@ -7,17 +7,32 @@ the profile allows) and the related links themselves. All reading of pages is do
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
+from scrapy.utils.response import get_meta_refresh
+from twisted.internet.error import (
+    ConnectionDone,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+)
 from twisted.python.failure import Failure
 
 from crawler.analysis import AnalysisError, analyse_page
+from crawler.guard import RefusedRequest
 from crawler.middlewares import NOT_MODIFIED, REPLAYED
 from crawler.profiles import SiteProfile, load_profile
 from crawler.urls import canonical_url
@@ -75,11 +90,16 @@ class ArticleSpider(SitemapSpider):
         self.skipped_unchanged: set[str] = set()
         self.requested: set[str] = set()
         self.stored_pages: dict[str, Any] = {}
+        self.max_redirects = 20
+        self.max_refresh_delay = 100.0
+        self._refused_entries: list[str] = []
         super().__init__(**kwargs)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArticleSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+        spider.max_refresh_delay = crawler.settings.getfloat("METAREFRESH_MAXDELAY", 100)
         if spider.max_age_days is None:
             spider.max_age_days = crawler.settings.getfloat("RELNEWS_MAX_AGE_DAYS") or None
         return spider
@@ -96,26 +116,60 @@ class ArticleSpider(SitemapSpider):
                 meta={"handle_httpstatus_all": True},
             )
 
-    def _request(self, url: str) -> scrapy.Request | None:
-        """A request for a page, or None when the profile or the limits rule it out."""
-        url = canonical_url(url)
+    def _schedule(
+        self, url: str, kind: str = "link", hops: Sequence[str] = ()
+    ) -> Iterator[scrapy.Request | PageRecord]:
+        """A request for a page, nothing when the profile or the limits rule it out, or a
+        refusal recorded as a fetch.
+
+        A link the profile does not allow (another site, another scheme) is skipped and
+        counted. A redirect hop, a sitemap entry or a start page the profile does not allow
+        is recorded as a refused fetch, with the reason; what reaches the downloader passes
+        :class:`crawler.guard.UrlGuard` again, with redirects and meta refreshes.
+        """
+        try:
+            url = canonical_url(url)
+        except ValueError:
+            url = url[:2000]  # recorded as it came, for the refusal below
         if url in self.requested or url in self.skipped_unchanged:
-            return None  # Scrapy's duplicate filter would drop it, at a higher cost
-        if not self.profile.should_follow(url):
-            return None
+            return  # Scrapy's duplicate filter would drop it, at a higher cost
+        refusal = self.profile.fetch_refusal(url)
+        if kind == "link":
+            if refusal is not None:
+                self.crawler.stats.inc_value("relnews/links_not_allowed")
+                return
+            if not self.profile.should_follow(url):
+                return
         self.requested.add(url)
-        return scrapy.Request(
-            url,
-            callback=self.parse_page,
-            errback=self.on_error,
-            meta={"handle_httpstatus_all": True},
+        if refusal is not None:
+            self.crawler.stats.inc_value("relnews/refused")
+            yield self._failed(url, f"refused: {refusal}")
+            return
+        meta: dict[str, Any] = {"handle_httpstatus_all": True}
+        if hops:
+            meta["relnews_hops"] = tuple(hops)
+        yield scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta)
+
+    def _failed(self, url: str, error: str) -> PageRecord:
+        """The record of a URL that got no answer, with the reason."""
+        return PageRecord(
+            Fetch(url=url, fetched_at=datetime.now(UTC).replace(tzinfo=None), error=error)
         )
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         stored = getattr(self, "stored_pages", {})
         for entry in entries:
-            url = canonical_url(entry.get("loc", ""))
-            if not url or not self.profile.should_follow(url):
+            try:
+                url = canonical_url(entry.get("loc", ""))
+            except ValueError:
+                url = entry.get("loc", "")[:2000]
+            if not url:
+                continue
+            if self.profile.fetch_refusal(url) is not None:
+                # recorded by _parse_sitemap: Scrapy would build a request of it
+                self._refused_entries.append(url)
+                continue
+            if not self.profile.should_follow(url):
                 continue
             lastmod = _parse_lastmod(entry.get("lastmod"))
             if lastmod is not None and self._cutoff() and lastmod < self._cutoff():
@@ -131,18 +185,21 @@ class ArticleSpider(SitemapSpider):
             yield entry
 
     def _parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        self._refused_entries: list[str] = []
         for request in super()._parse_sitemap(response):
             if request.callback == self.parse_page:
-                request = self._request(request.url)
-            if request is not None:
-                yield request
+                yield from self._schedule(request.url, kind="sitemap")
+            else:  # a nested sitemap
+                yield request.replace(errback=self.on_error)
+        for url in self._refused_entries:
+            yield from self._schedule(url, kind="sitemap")
 
     def parse_page(self, response: Response) -> Iterable[Any]:
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
         replayed = REPLAYED in response.flags
         not_modified = NOT_MODIFIED in response.flags
-        location = _header(response, "Location") if response.status in REDIRECT_STATUSES else None
-        target = canonical_url(response.urljoin(location)) if location else None
+        location = self._location(response)
+        target, redirect_error = self._redirect_target(response, location)
         if not_modified:
             validator = response.meta["relnews_validator"]
             fetch = Fetch(
@@ -166,12 +223,14 @@ class ArticleSpider(SitemapSpider):
                 etag=_header(response, "ETag"),
                 last_modified=_header(response, "Last-Modified"),
                 body=response.body if isinstance(response, TextResponse) else None,
+                error=redirect_error,
             )
-        if target is not None:
+        if location is not None:
             if not replayed:
                 yield PageRecord(fetch)
-            if (request := self._request(target)) is not None:
-                yield request
+            if redirect_error is None and target is not None:
+                hops = (*response.meta.get("relnews_hops", ()), response.url)
+                yield from self._schedule(target, kind="redirect", hops=hops)
             return
         ok = 200 <= response.status < 300 or not_modified
         if not ok or not isinstance(response, TextResponse):
@@ -192,8 +251,46 @@ class ArticleSpider(SitemapSpider):
             yield PageRecord(fetch, page.article, page.related_links)
         too_old = self._too_old(page.related_links)
         for link in page.links:
-            if link not in too_old and (request := self._request(link)) is not None:
-                yield request
+            if link not in too_old:
+                yield from self._schedule(link)
+
+    def _location(self, response: Response) -> str | None:
+        """Where a redirect, or a meta refresh, sends the reader (None: nowhere).
+
+        The spider follows meta refreshes itself, as it does redirects, so that each hop
+        is recorded, checked and counted the same way (Scrapy's middleware is off)."""
+        if response.status in REDIRECT_STATUSES:
+            return _header(response, "Location")
+        if response.status == 200 and isinstance(response, TextResponse):
+            try:
+                interval, url = get_meta_refresh(response)
+            except ValueError:
+                return None
+            if url and interval is not None and interval < self.max_refresh_delay:
+                return url
+        return None
+
+    def _redirect_target(
+        self, response: Response, location: str | None
+    ) -> tuple[str | None, str | None]:
+        """Where a redirect leads, and why it is not followed (None: it is)."""
+        if location is None:
+            return None, None
+        try:
+            target = canonical_url(response.urljoin(location))
+        except ValueError:
+            return None, f"redirect to a malformed URL: {location[:200]!r}"
+        if (refusal := self.profile.fetch_refusal(target)) is not None:
+            return target, f"redirect refused: {refusal}"
+        hops = response.meta.get("relnews_hops", ())
+        if target in hops or target == response.url:
+            return target, f"redirect loop: {target} was already a hop of this chain"
+        if len(hops) + 1 >= self.max_redirects:
+            return (
+                target,
+                f"redirect chain cut after {len(hops) + 1} hops (limit {self.max_redirects})",
+            )
+        return target, None
 
     def _cutoff(self) -> datetime | None:
         if self.max_age_days is None:
@@ -214,13 +311,34 @@ class ArticleSpider(SitemapSpider):
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a fetch that got no usable answer (refused, timed out, too large...)."""
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(scrapy.exceptions.IgnoreRequest):
-            return  # robots.txt, offsite: nothing was fetched
+        if failure.check(scrapy.exceptions.IgnoreRequest) and not failure.check(RefusedRequest):
+            message = failure.getErrorMessage()
+            if "robots.txt" in message:
+                return  # disallowed by the site: nothing was fetched
         self.crawler.stats.inc_value("relnews/fetch_errors")
-        yield PageRecord(
-            Fetch(
-                url=request.url,
-                fetched_at=datetime.now(UTC).replace(tzinfo=None),
-                error=f"{failure.type.__name__}: {failure.getErrorMessage()}",
-            )
-        )
+        yield self._failed(request.url, describe_failure(failure, self.crawler.settings))
+
+
+def describe_failure(failure: Failure, settings: Any) -> str:
+    """One readable line for a failed fetch (Scrapy's own texts are sometimes empty)."""
+    message = " ".join(failure.getErrorMessage().split())
+    limit = settings.getint("DOWNLOAD_MAXSIZE", 0)
+    if failure.check(RefusedRequest):
+        return f"refused: {message}"
+    if failure.check(ResponseDataLossError):
+        return "truncated: the connection closed before the whole body arrived"
+    if failure.check(DownloadCancelledError):
+        return f"too large: the body passed the {limit:,}-byte limit (DOWNLOAD_MAXSIZE)"
+    if failure.check(scrapy.exceptions.IgnoreRequest) and "decompress" in message:
+        return f"too large: the body passed the {limit:,}-byte limit once decompressed (a bomb?)"
+    if failure.check(DownloadTimeoutError):
+        timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 0)
+        return f"timed out: no whole answer within {timeout:g} s (DOWNLOAD_TIMEOUT)"
+    if failure.check(ConnectionLost, ConnectionDone) or "ConnectionLost" in message:
+        return "connection lost: the server closed or reset the connection mid-answer"
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
+        return "connection refused: nothing listens there"
+    if failure.check(DNSLookupError, CannotResolveHostError):
+        return f"unknown host: {message}"
+    name = failure.type.__name__ if failure.type else "error"
+    return f"{name}: {message}" if message else f"{name} (no message)"

@@ -1,0 +1,123 @@
+"""The gate every request of a crawl passes: http(s) only, the profile's sites only.
+
+Scrapy's own offsite check looks at the host alone, and its download handlers read
+``file:``, ``ftp:``, ``data:`` and ``s3:`` URLs whatever their host: a redirect to
+``file://<the site's host>/etc/passwd`` would be read from this machine's disk. This
+middleware takes the place of Scrapy's offsite middleware, first in the downloader
+chain, so that start URLs, links, redirect hops, meta refreshes, sitemaps and robots.txt
+all pass it; the other download handlers are switched off in ``crawler.settings``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request
+
+from crawler.urls import fetch_refusal, site_entry
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request the guard would not send; its text says why."""
+
+
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []  # the download fails with its own lookup error, and is recorded
+    found = []
+    for info in infos:
+        address = str(info[4][0]).split("%", 1)[0]  # no IPv6 zone
+        try:
+            found.append(ipaddress.ip_address(address))
+        except ValueError:
+            continue
+    return found
+
+
+def private_address(host: str) -> str | None:
+    """The first address of ``host`` that is not on the public internet (private,
+    loopback, link-local, reserved...), or None."""
+    for address in _addresses(host):
+        mapped = getattr(address, "ipv4_mapped", None) or address
+        if not mapped.is_global:
+            return str(address)
+    return None
+
+
+class UrlGuard:
+    """Refuses, with the reason, every request the profile does not allow.
+
+    - the scheme must be http or https, the host and port one of the profile's
+      ``allowed_domains`` (:func:`crawler.urls.fetch_refusal`);
+    - unless the profile allows private addresses (by default: when its own start URLs
+      point at one), a host that resolves to a private, loopback or link-local address
+      is refused: the resolved address is checked, not just the name.
+
+    A refused request fails with :class:`RefusedRequest`; the spider's errback records
+    it as a fetch with the reason, and ``relnews/refused`` counts them.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.allowed: tuple[str, ...] | None = None
+        self.private_ok = False
+        self._private_of: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UrlGuard:
+        guard = cls(crawler)
+        crawler.signals.connect(guard.spider_opened, signal=signals.spider_opened)
+        return guard
+
+    def spider_opened(self, spider: Any = None) -> None:
+        spider = spider or self.crawler.spider
+        profile = getattr(spider, "profile", None)
+        if profile is not None:
+            self.allowed = tuple(profile.allowed_domains)
+            own = profile.start_urls + profile.sitemap_urls
+            if profile.allow_private_addresses is not None:
+                self.private_ok = profile.allow_private_addresses
+            else:
+                self.private_ok = bool(own) and all(
+                    private_address(urlsplit(url).hostname or "") for url in own
+                )
+        else:
+            self.allowed = ()
+            self.private_ok = True
+
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` must not be fetched, or None."""
+        if self.allowed is None:
+            self.spider_opened()
+        # A spider without a profile (not relnews' own) is held to the scheme alone.
+        allowed = self.allowed if self.allowed else (site_entry(url) or "",)
+        why = fetch_refusal(url, allowed)
+        if why is not None or self.private_ok:
+            return why
+        host = urlsplit(url).hostname or ""
+        if host not in self._private_of:
+            self._private_of[host] = private_address(host)
+        address = self._private_of[host]
+        if address is not None:
+            return f"{host} resolves to {address}, a private address"
+        return None
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        why = self.refusal(request.url)
+        if why is not None:
+            stats = self.crawler.stats
+            assert stats is not None
+            stats.inc_value("relnews/refused")
+            raise RefusedRequest(why)
