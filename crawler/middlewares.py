@@ -58,8 +58,12 @@ class ArchiveMiddleware:
         self.replays = session.run_fetches()
         session.release()
         spider = spider or self.crawler.spider
-        # The spider skips sitemap entries whose lastmod is older than the stored page.
-        spider.stored_pages = self.validators
+        # The spider skips sitemap entries whose lastmod is older than the stored page,
+        # but not the pages this run stored before it was cut off: they are replayed, so
+        # that the links they hold are followed.
+        spider.stored_pages = {
+            url: validator for url, validator in self.validators.items() if url not in self.replays
+        }
         self.crawler.stats.set_value("relnews/replayable", len(self.replays))
 
     def _is_page(self, request: Request) -> bool:

@@ -7,6 +7,7 @@ import queue
 import threading
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
@@ -19,6 +20,44 @@ logger = logging.getLogger(__name__)
 
 #: The finish reason of a crawl stopped because a batch could not be stored.
 WRITE_FAILED = "relnews_write_failed"
+
+#: What a run's status says, in ``crawl_runs.status`` and the command's exit code alike.
+RUN_STATUSES = ("finished", "partial", "interrupted", "failed")
+
+
+def run_status(finish_reason: str, answered: int, errors: int) -> str:
+    """The status of a crawl run, the one rule ``crawl_runs`` and the exit code follow.
+
+    - ``failed``: the site answered nothing (down, unreachable, every URL refused);
+    - ``interrupted``: stopped by a signal (Ctrl-C, SIGTERM); the next crawl takes it up;
+    - ``partial``: stopped by a limit (pages, time), or some pages failed;
+    - ``finished``: every page the crawl found was fetched.
+    """
+    if answered == 0:
+        return "failed"
+    if finish_reason == "shutdown":
+        return "interrupted"
+    if finish_reason != "finished" or errors:
+        return "partial"
+    return "finished"
+
+
+def finish_cause(finish_reason: str, stats: dict[str, Any]) -> str | None:
+    """One line naming why a crawl stopped early or failed (None: it ran to its end)."""
+    causes = {
+        "closespider_pagecount": "stopped after the page limit (--max-pages)",
+        "closespider_timeout": "stopped after the time limit (--max-time)",
+        "closespider_itemcount": "stopped after the item limit",
+        "shutdown": "interrupted by a signal: the next crawl takes it up",
+        WRITE_FAILED: "the archive could not store a batch of pages",
+    }
+    write_error = stats.get("relnews/write_error_text")
+    if write_error:
+        return str(write_error)
+    if not stats.get("relnews/answered") and finish_reason in ("finished", "shutdown"):
+        refused = stats.get("relnews/refused", 0)
+        return "every URL was refused" if refused else "the site answered nothing (unreachable?)"
+    return causes.get(finish_reason)
 
 
 class WarehousePipeline:
@@ -33,7 +72,7 @@ class WarehousePipeline:
     runs.
 
     A batch that cannot be stored stops the crawl (finish reason ``relnews_write_failed``)
-    and ``close_spider`` raises the error: the run is left unfinished, as a killed crawl
+    and ``close_spider`` logs its cause in one line: the run is left unfinished, as a killed crawl
     leaves it, and the next crawl takes it up.
 
     Settings: ``RELNEWS_BATCH_SIZE`` (pages per transaction, default 100),
@@ -53,11 +92,13 @@ class WarehousePipeline:
     def from_crawler(cls, crawler: Crawler) -> WarehousePipeline:
         if not crawler.settings.get("RELNEWS_DB"):
             raise NotConfigured("set RELNEWS_DB to the archive file to store pages")
-        return cls(
+        pipeline = cls(
             crawler,
             crawler.settings.getint("RELNEWS_BATCH_SIZE", 100),
             crawler.settings.getfloat("RELNEWS_RELEASE_EVERY", 5.0),
         )
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     @property
     def session(self) -> WarehouseSession:
@@ -103,29 +144,62 @@ class WarehousePipeline:
         closing.addErrback(lambda failure: logger.error("cannot stop the crawl: %s", failure))
 
     def close_spider(self, spider: Any = None) -> None:
+        """Store what is left; the run is closed by :meth:`spider_closed`, which alone
+        knows why the crawl ended (Scrapy closes the pipelines before it says)."""
+        if self.writer is None:
+            return
+        if self.writer.error is None:
+            self.flush()
+        self.writer.close()  # waits for every batch handed over
+        self.crawler.stats.set_value("relnews/pages_stored", self.writer.stored)
+
+    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
+        """Close the run with the status :func:`run_status` gives, then the file."""
+        stats = self.crawler.stats
         try:
-            if self.writer is not None:
-                if self.writer.error is None:
-                    self.flush()
-                self.writer.close()  # waits for every batch handed over
-                self.crawler.stats.set_value("relnews/pages_stored", self.writer.stored)
-                if self.writer.error is not None:
-                    self.crawler.stats.set_value("relnews/write_error", repr(self.writer.error))
-                    raise RuntimeError(
-                        f"the archive {self.session.db} could not store a batch of pages: "
-                        f"{self.writer.error}"
-                    ) from self.writer.error
-            reason = self.crawler.stats.get_value("finish_reason") or "finished"
-            # Ctrl-C or SIGTERM: the next crawl takes the run up again; a limit reached
-            # (pages, time) ends it as partial.
-            status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "partial")
-            counts = Writer(self.session.con).finish_run(
-                self.session.run_id, status, stats=self.crawler.stats.get_stats()
-            )
+            if self.writer is not None and self.writer.error is not None:
+                self._write_failed(self.writer.error)
+                return
+            writer = Writer(self.session.con)
+            counts = writer.run_counts(self.session.run_id)
+            status = run_status(reason, counts["answered"], counts["errors"])
+            stats.set_value("relnews/status", status)
+            for key, value in counts.items():
+                stats.set_value(f"relnews/{key}", value)
+            writer.finish_run(self.session.run_id, status, stats=stats.get_stats(), counts=counts)
         finally:
-            self.session.end()
-        for key, value in counts.items():
-            self.crawler.stats.set_value(f"relnews/{key}", value)
+            try:
+                self.session.end()
+            except Exception as error:  # the file is broken: said once, with the cause
+                logger.error("cannot close %s: %s", self.session.db, describe_write_error(error))
+
+    def _write_failed(self, error: BaseException) -> None:
+        """A batch could not be stored: the run stays open (the next crawl takes it up),
+        and the cause is said in one line."""
+        stats = self.crawler.stats
+        text = describe_write_error(error)
+        stats.set_value("relnews/write_error", repr(error))
+        stats.set_value("relnews/write_error_text", text)
+        stats.set_value("relnews/status", "failed")
+        stored = self.writer.stored if self.writer is not None else 0
+        stats.set_value("relnews/pages_fetched", stored)  # what the archive holds of the run
+        logger.error(
+            "%s (%s); %d pages were stored, the next crawl takes the run up",
+            text,
+            self.session.db,
+            stored,
+        )
+
+
+def describe_write_error(error: BaseException) -> str:
+    """One line for an archive write that failed: disk full, read-only, or DuckDB's text."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    lowered = text.lower()
+    if "no space left" in lowered or "disk is full" in lowered or "enospc" in lowered:
+        return "disk full: the archive could not store a batch of pages"
+    if "read-only" in lowered or "permission denied" in lowered:
+        return f"cannot write the archive: {text}"
+    return f"write failed: {text}"
 
 
 #: Put on a BatchWriter's queue to end its thread.
@@ -183,8 +257,7 @@ class BatchWriter(threading.Thread):
                     "cannot store %d pages in %s: %s",
                     len(job),
                     self.session.db,
-                    error,
-                    exc_info=error,
+                    describe_write_error(error),
                 )
                 continue
             self.stored += stored
@@ -203,4 +276,4 @@ class BatchWriter(threading.Thread):
         except Exception as error:
             if self.error is None:
                 self.error = error
-            logger.error("cannot close %s: %s", self.session.db, error, exc_info=error)
+            logger.error("cannot close %s: %s", self.session.db, describe_write_error(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,13 +11,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler import settings as default_settings
+from crawler.pipelines import finish_cause
 from crawler.profiles import SiteProfile, load_profile
 from crawler.spiders.articles import ArticleSpider
-from warehouse import ArchiveLock
+from warehouse import ArchiveLock, opened
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class CrawlSummary:
 
     run_id: int | None
     finish_reason: str
-    pages_fetched: int
+    pages_fetched: int  # fetch rows of the run, failed attempts included
     errors: int  # network errors, server errors (5xx), pages that could not be read
     gone: int  # 404 / 410 answers
     not_modified: int
@@ -33,22 +36,20 @@ class CrawlSummary:
     versions_new: int
     links_new: int
     stats: dict[str, Any]
-
-    @property
-    def status(self) -> str:
-        """'finished', 'partial' (stopped early, or some pages failed) or 'failed'."""
-        if self.pages_fetched == 0:
-            return "failed"
-        if self.finish_reason != "finished" or self.errors:
-            return "partial"
-        return "finished"
+    #: As in ``crawl_runs.status`` (:func:`crawler.pipelines.run_status`): 'finished',
+    #: 'partial', 'interrupted' or 'failed'.
+    status: str = "failed"
+    #: Why it stopped early or failed, in one line (None: it ran to its end).
+    cause: str | None = None
+    answered: int = 0  # fetches the server answered, with any status
 
     def describe(self) -> str:
-        return (
-            f"{self.pages_fetched} pages fetched ({self.not_modified} not modified, "
+        counts = (
+            f"{self.answered} pages fetched ({self.not_modified} not modified, "
             f"{self.gone} gone, {self.errors} errors), {self.articles_new} new articles, "
             f"{self.versions_new} new versions, {self.links_new} new related links"
         )
+        return f"{counts}; {self.cause}" if self.cause else counts
 
 
 def is_local(url: str) -> bool:
@@ -63,6 +64,28 @@ def is_local(url: str) -> bool:
             return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
         except OSError:
             return False
+
+
+class OneLineLogs(logging.Filter):
+    """Log records without their tracebacks: a page that failed is one line (the reason
+    is recorded on its fetch), never a stack an operator has to read. ``-v`` keeps them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            error = record.exc_info[1]
+            detail = " ".join(str(error).split()) if error is not None else ""
+            message = record.getMessage()
+            if detail and detail not in message:
+                message = f"{message} ({type(error).__name__}: {detail})"
+            record.msg, record.args = message, ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _one_line_logs() -> None:
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, OneLineLogs) for f in handler.filters):
+            handler.addFilter(OneLineLogs())
 
 
 def crawl_settings(
@@ -108,8 +131,16 @@ def crawl(
     if not isinstance(profile, SiteProfile):
         profile = load_profile(profile)
     resolved = profile.resolve(url)
-    process = CrawlerProcess(crawl_settings(db, resolved, overrides))
+    # Open the archive once before the crawl starts: a file that is no archive, or one
+    # that cannot be written, is a one-line error here, not a failure inside Scrapy.
+    with opened(db):
+        pass
+    settings = crawl_settings(db, resolved, overrides)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)
+    if settings.get("LOG_LEVEL") not in ("DEBUG", "INFO"):
+        # Scrapy installs its log handler when the crawl starts: filter it from then on.
+        crawler.signals.connect(_one_line_logs, signal=signals.engine_started)
     process.crawl(crawler, profile=profile, url=url)
     process.start()
     stats = crawler.stats.get_stats()
@@ -124,4 +155,7 @@ def crawl(
         versions_new=int(stats.get("relnews/versions_new", 0)),
         links_new=int(stats.get("relnews/links_new", 0)),
         stats=stats,
+        status=str(stats.get("relnews/status") or "failed"),
+        answered=int(stats.get("relnews/answered", stats.get("relnews/pages_fetched", 0))),
+        cause=finish_cause(str(stats.get("finish_reason", "unknown")), stats),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -11,8 +12,10 @@ from urllib.parse import urlsplit
 import duckdb
 from scrapy.crawler import Crawler
 
-from warehouse import ArchiveLock, Reader, Writer, connect
+from warehouse import ArchiveLock, Reader, WarehouseError, Writer, connect
 from warehouse.model import PageRecord, Validator
+
+logger = logging.getLogger(__name__)
 
 
 class WarehouseSession:
@@ -31,7 +34,7 @@ class WarehouseSession:
     """
 
     def __init__(
-        self, db: str, site: str, profile: str, resume: bool = True, wait: float = 120.0
+        self, db: str, site: str, profile: str, resume: bool = True, wait: float = 0.0
     ) -> None:
         self.db = db
         self.wait = wait
@@ -63,7 +66,7 @@ class WarehouseSession:
                 site=urlsplit(urls[0]).netloc if urls else spider.name,
                 profile=profile.name,
                 resume=crawler.settings.getbool("RELNEWS_RESUME", True),
-                wait=crawler.settings.getfloat("RELNEWS_DB_WAIT", 120.0),
+                wait=crawler.settings.getfloat("RELNEWS_DB_WAIT", 0.0),
             )
             crawler.relnews_session = session
         return session
@@ -73,10 +76,26 @@ class WarehouseSession:
         """The connection, for the thread that is not the writer's (the reactor's)."""
         with self._lock:
             if self._con is None:
-                # An analyst may be reading between two batches: wait for the file.
-                self._con = connect(self.db, wait=self.wait)
+                self._con = self._open()
                 self._opened_at = time.monotonic()
             return self._con
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting while analysts read it: ``wait`` seconds at most, or for
+        as long as they read when ``wait`` is 0 (a long query never fails the crawl),
+        saying so every 30 seconds."""
+        started = time.monotonic()
+        while True:
+            budget = 30.0 if self.wait <= 0 else min(30.0, self.wait - (time.monotonic() - started))
+            try:
+                return connect(self.db, wait=max(budget, 0.0))
+            except WarehouseError as error:
+                waited = time.monotonic() - started
+                if "holds it" not in str(error) or (self.wait > 0 and waited >= self.wait):
+                    raise
+                logger.warning(
+                    "waiting %.0f s so far for a reader to let go of %s", waited, self.db
+                )
 
     def held_for(self) -> float | None:
         """How long the file has been open, in seconds (None: it is closed)."""

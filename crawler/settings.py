@@ -63,7 +63,8 @@ RELNEWS_BATCH_SIZE = 100
 RELNEWS_PROGRESS_EVERY = 2.0  # seconds between progress lines; 0 turns them off
 RELNEWS_CONDITIONAL = True  # If-None-Match / If-Modified-Since for stored pages
 RELNEWS_RELEASE_EVERY = 5.0  # seconds the file may stay open before readers get a turn
-RELNEWS_DB_WAIT = 120.0  # seconds to wait for readers to let go of the file
+# Seconds to wait for readers to let go of the file (0: as long as they read).
+RELNEWS_DB_WAIT = 0.0
 RELNEWS_RESUME = True  # take up a crawl that was killed, from where it stopped
 
 TELNETCONSOLE_ENABLED = False

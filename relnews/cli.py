@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
-from relnews.exit_codes import EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+from relnews.exit_codes import EXIT_LOCKED, EXIT_OF_STATUS
 from relnews.output import (
     EXPORT_FORMATS,
     FORMATS,
@@ -22,6 +22,7 @@ from relnews.output import (
     format_export,
     format_rows,
     list_rows,
+    terminal_safe,
 )
 from warehouse import ArchiveLock, LockHeld, Reader, WarehouseError, opened
 
@@ -75,7 +76,7 @@ def clean_errors(command: Callable) -> Callable:
             click.echo(f"Error: {error}", err=True)
             sys.exit(EXIT_LOCKED)
         except (WarehouseError, ProfileError) as error:
-            raise click.ClickException(str(error)) from error
+            raise click.ClickException(terminal_safe(str(error))) from error
 
     return wrapper
 
@@ -219,7 +220,7 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
     profile = load_profile(profile_name)
     summary = run_crawl(db, profile, url=list(urls), overrides=crawl_overrides(**options))
     click.echo(f"run {summary.run_id} {summary.status}: {summary.describe()}")
-    sys.exit({"finished": EXIT_OK, "partial": EXIT_PARTIAL}.get(summary.status, 1))
+    sys.exit(EXIT_OF_STATUS[summary.status])
 
 
 @cli.command()
@@ -248,7 +249,7 @@ def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **option
         click.echo(result.report.format_table())
     for note in result.notes:
         click.echo(f"refresh: {note}", err=True)
-    click.echo(f"refresh: {['done', 'failed', 'partial'][result.exit_code]}")
+    click.echo(f"refresh: {result.outcome}")
     sys.exit(result.exit_code)
 
 
@@ -516,7 +517,7 @@ def export(
     lists = _jobs().export_lists(db, k=k, fresh_days=fresh_days)
     text = format_export(lists, fmt, heading=heading)
     if output is None:
-        click.echo(text)
+        click.echo(terminal_safe(text) if sys.stdout.isatty() else text)
         return
     output.write_text(text + "\n", encoding="utf-8")
     click.echo(f"{len(lists)} lists written to {output}", err=True)
@@ -564,19 +565,54 @@ def serve(db: Path, host: str, port: int, fresh_days: float | None) -> None:
 @click.argument("query")
 @db_option()
 @output_options
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for a running crawl to let go of the file.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=300,
+    show_default=True,
+    help="Seconds the query may run before it is stopped (0: no limit).",
+)
+@click.option(
+    "--unsafe",
+    is_flag=True,
+    help="Let the query read and write local files, ATTACH other databases and "
+    "load extensions (off by default: the archive only).",
+)
 @clean_errors
-def sql(query: str, db: Path, fmt: str) -> None:
-    """Run a read-only SQL query on the archive.
+def sql(query: str, db: Path, fmt: str, wait: float, timeout: float, unsafe: bool) -> None:
+    """Run a read-only SQL query on the archive, and on nothing else.
+
+    The query sees the archive's tables and views only: no local file is read or
+    written, no other database attached, no extension installed (unless --unsafe). While
+    a crawl writes, it waits for its turn (--wait); it is stopped after --timeout seconds.
 
     Example: relnews sql "select count(*) from articles" --db relnews-demo.duckdb
     """
     import duckdb
 
-    with opened(db, read_only=True) as con:
-        try:
-            result = Reader(con).query(query)
-        except duckdb.Error as error:
-            raise click.ClickException(str(error).strip()) from error
+    from warehouse import connect
+
+    con = connect(db, read_only=True, wait=wait, sandboxed=not unsafe)
+    try:
+        result = Reader(con).query(query, timeout=timeout or None)
+    except duckdb.InterruptException as error:
+        raise click.ClickException(
+            f"the query ran past --timeout {timeout:g} s and was stopped"
+        ) from error
+    except duckdb.Error as error:
+        message = " ".join(str(error).split())
+        if "disabled by configuration" in message or "disabled through configuration" in message:
+            message += " (relnews sql reads the archive only; --unsafe lifts this)"
+        raise click.ClickException(terminal_safe(message)) from error
+    finally:
+        con.close()
     echo_rows(result.columns, result.rows, fmt)
 
 
@@ -613,8 +649,8 @@ def diff(url: str, db: Path, old_id: int | None, new_id: int | None) -> None:
     with opened(db, read_only=True) as con:
         resolved = Reader(con).resolve_url(url) or url
         old, new, text = diff_article(con, resolved, old_id, new_id)
-    click.echo(f"{resolved}: version {old['version_id']} -> {new['version_id']}")
-    click.echo(text or "(no difference in the stored fields)")
+    click.echo(terminal_safe(f"{resolved}: version {old['version_id']} -> {new['version_id']}"))
+    click.echo(terminal_safe(text) or "(no difference in the stored fields)")
 
 
 @cli.command()

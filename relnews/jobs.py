@@ -22,7 +22,7 @@ from crawler.profiles import SiteProfile
 from crawler.run import CrawlSummary, crawl
 from recommender.policy import ANY_SOURCE, BLOCK, PIN, Rules, ruled_lists
 from recommender.suggestion import Suggestion
-from relnews.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+from relnews.exit_codes import EXIT_OF_STATUS, EXIT_OK, EXIT_PARTIAL
 from warehouse import ArchiveLock, QueryResult, Reader, WarehouseError, Writer, opened
 
 if TYPE_CHECKING:  # scikit-learn loads only in the jobs that fit or evaluate
@@ -392,11 +392,15 @@ class RefreshResult:
 
     @property
     def exit_code(self) -> int:
-        if self.crawl.status == "failed":
-            return EXIT_FAILED
-        if self.crawl.status == "partial" or self.notes:
-            return EXIT_PARTIAL
-        return EXIT_OK
+        code = EXIT_OF_STATUS[self.crawl.status]
+        return EXIT_PARTIAL if code == EXIT_OK and self.notes else code
+
+    @property
+    def outcome(self) -> str:
+        """One word for the whole refresh: done, partial, interrupted or failed."""
+        if self.exit_code == EXIT_OK:
+            return "done"
+        return self.crawl.status if self.crawl.status != "finished" else "partial"
 
 
 def refresh(

@@ -8,10 +8,45 @@ import decimal
 import html
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 FORMATS = ("table", "csv", "json")
+
+#: C0 and C1 control characters (and DEL), which a terminal would obey as commands; tab
+#: and newline are left to the formats that keep them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: A cell a spreadsheet would read as a formula (OWASP's list of first characters).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character shown as a visible escape (``\\x1b``), so
+    that crawled text printed to a terminal cannot move the cursor, recolour or retitle
+    it."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: one starting like a formula gets a
+    leading apostrophe (numbers are left alone)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def json_for_html(data: Any, indent: int | None = 2) -> str:
+    """JSON that is also safe inside an HTML ``<script>`` block: ``<``, ``>``, ``&`` and
+    the line separators U+2028/U+2029 are written as escapes (still the same JSON)."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(char, escape)
+    # json escapes C0 controls itself; C1 ones (U+0080-U+009F) too, for terminals
+    return re.sub(r"[\x7f-\x9f]", lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 EXPORT_FORMATS = ("json", "csv", "html")
 LIST_COLUMNS = ["rank", "title", "url", "score", "shared_terms", "pinned"]
 
@@ -40,7 +75,7 @@ def _cell(value: Any, width: int) -> str:
         text = ", ".join(str(item) for item in value)
     else:
         text = str(value)
-    text = " ".join(text.split())
+    text = terminal_safe(" ".join(text.split()))
     if len(text) <= width or text.startswith(("http://", "https://")):
         return text  # a cut URL is useless: print it whole
     return text[: width - 1] + "…"
@@ -55,15 +90,15 @@ def format_rows(
     """Render rows as an aligned text table, CSV, or a JSON list of objects."""
     if fmt == "json":
         records = [dict(zip(columns, map(_plain, row), strict=True)) for row in rows]
-        return json.dumps(records, ensure_ascii=False, indent=2)
+        return json_for_html(records)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([csv_safe(column) for column in columns])
         for row in rows:
             writer.writerow(
                 [
-                    json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+                    csv_safe(json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
                     for v in map(_plain, row)
                 ]
             )
@@ -85,7 +120,10 @@ def format_rows(
             for value, width, is_number in zip(values, widths, numeric, strict=True)
         ).rstrip()
 
-    parts = [line([str(column) for column in columns]), line(["-" * w for w in widths])]
+    parts = [
+        line([terminal_safe(str(column)) for column in columns]),
+        line(["-" * w for w in widths]),
+    ]
     parts += [line(row) for row in cells]
     return "\n".join(parts)
 
@@ -142,7 +180,7 @@ def format_export(
             source: [{"rank": item.rank, **item_json(item)} for item in items]
             for source, items in lists.items()
         }
-        return json.dumps(data, ensure_ascii=False, indent=2)
+        return json_for_html(data)
     if fmt == "csv":
         rows = [
             (source, *row) for source, items in lists.items() for row in list_rows(items, "csv")

@@ -447,11 +447,13 @@ def pipeline_for(db, **settings):
     from types import SimpleNamespace
 
     from scrapy.settings import Settings
+    from scrapy.signalmanager import SignalManager
 
     from crawler.pipelines import WarehousePipeline
     from crawler.session import WarehouseSession
 
     crawler = SimpleNamespace(
+        signals=SignalManager(),
         settings=Settings({"RELNEWS_DB": str(db), **settings}),
         stats=FakeStats(),
         engine=FakeEngine(),
@@ -486,6 +488,7 @@ def test_pipeline_writes_batches_in_order_and_lets_readers_in(tmp_path):
     for record in records[6:]:
         pipeline.process_item(record)
     pipeline.close_spider()
+    pipeline.spider_closed(reason="finished")
     assert crawler.stats.get_value("relnews/pages_fetched") == 10
     assert crawler.stats.get_value("relnews/pages_stored") == 10
     assert crawler.engine.closed_for == []
@@ -505,6 +508,7 @@ def test_pipeline_keeps_the_file_open_between_batches(tmp_path):
         time.sleep(0.01)
     assert crawler.relnews_session.held_for() is not None  # not closed after each batch
     pipeline.close_spider()
+    pipeline.spider_closed(reason="finished")
     assert crawler.relnews_session.held_for() is None
     assert counts(db)["fetches"] == 4
 
@@ -522,10 +526,13 @@ def test_pipeline_write_failure_stops_the_crawl_loudly(tmp_path, caplog):
     pipeline.process_item(page(4))  # noticed: the crawl is told to stop
     pipeline.process_item(page(5))
     assert crawler.engine.closed_for == ["relnews_write_failed"]
-    with pytest.raises(RuntimeError, match="could not store a batch") as raised:
-        pipeline.close_spider()
-    assert isinstance(raised.value.__cause__, duckdb.Error)
+    pipeline.close_spider()
+    pipeline.spider_closed(reason="relnews_write_failed")  # says why in one line
+    assert crawler.stats.get_value("relnews/status") == "failed"
+    assert crawler.stats.get_value("relnews/write_error_text").startswith("write failed: ")
     assert "cannot store 2 pages" in caplog.text
+    assert "2 pages were stored, the next crawl takes the run up" in caplog.text
+    assert "Traceback" not in caplog.text
     assert crawler.relnews_session.held_for() is None  # the file is closed
     after = counts(db)  # the batch before the failure is stored, the run left unfinished
     assert (after["fetches"], after["articles"]) == (2, 2)

@@ -52,13 +52,25 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+#: DuckDB settings of a sandboxed connection (``relnews sql``): the archive and nothing
+#: else: no file read or written, no ATTACH, no extension installed or loaded, and no
+#: way to change that from SQL.
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
 def connect(
-    path: str | Path, read_only: bool = False, wait: float = 0.0
+    path: str | Path, read_only: bool = False, wait: float = 0.0, sandboxed: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """Open the archive at ``path``; a writable open creates it and migrates it.
 
     ``wait`` is how many seconds to keep trying while another process holds the file
-    (DuckDB lets one process write or several read, never both at once).
+    (DuckDB lets one process write or several read, never both at once). ``sandboxed``
+    (read-only opens): the connection reaches nothing but the archive (:data:`SANDBOX`).
 
     Raises
     ------
@@ -73,33 +85,49 @@ def connect(
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists() and path.stat().st_size > 0
+    config = dict(SANDBOX) if sandboxed and read_only else {}
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
             break
         except duckdb.IOException as error:
+            if "lock" not in str(error).lower():  # not busy: not a DuckDB file, unreadable...
+                raise WarehouseError(
+                    f"cannot open {path}: {' '.join(str(error).split())}"
+                ) from error
             if time.monotonic() < deadline:
                 time.sleep(0.05)
                 continue
             raise WarehouseError(
-                f"cannot open {path}: {error}. DuckDB lets one process write or many read, "
-                "never both: wait for the running crawl's batch to finish and try again"
+                f"cannot open {path}: another process holds it"
+                + (f" (waited {wait:g} s)" if wait else "")
+                + ". DuckDB lets one process write or many read, never both: "
+                "try again once the running crawl's batch is written"
             ) from error
+        except duckdb.Error as error:
+            raise WarehouseError(f"cannot open {path}: {' '.join(str(error).split())}") from error
     if not read_only:
+        if existed:
+            _check_migrated(con, path, allow_empty=True)
         apply_migrations(con)
     else:
         _check_migrated(con, path)
     return con
 
 
-def _check_migrated(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_migrated(con: duckdb.DuckDBPyConnection, path: Path, allow_empty: bool = False) -> None:
+    """Refuse a DuckDB file that holds something other than a relnews archive (an empty
+    one, with ``allow_empty``, becomes an archive)."""
     tables = {
         row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
-    if "schema_migrations" not in tables:
+    if "schema_migrations" not in tables and (tables or not allow_empty):
         con.close()
-        raise WarehouseError(f"{path} is a DuckDB file but not a relnews archive")
+        raise WarehouseError(
+            f"{path} is a DuckDB file but not a relnews archive: pass --db with another file"
+        )
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,25 @@ class Reader:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
-    def query(self, sql: str, parameters: list[Any] | None = None) -> QueryResult:
-        """Run any SQL and return its columns and rows."""
-        cursor = self.con.execute(sql, parameters or [])
-        columns = [column[0] for column in cursor.description or []]
-        return QueryResult(columns, cursor.fetchall() if columns else [])
+    def query(
+        self, sql: str, parameters: list[Any] | None = None, timeout: float | None = None
+    ) -> QueryResult:
+        """Run any SQL and return its columns and rows.
+
+        ``timeout``: seconds after which the query is interrupted (DuckDB raises
+        ``InterruptException``); None lets it run to its end.
+        """
+        timer = threading.Timer(timeout, self.con.interrupt) if timeout else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            cursor = self.con.execute(sql, parameters or [])
+            columns = [column[0] for column in cursor.description or []]
+            return QueryResult(columns, cursor.fetchall() if columns else [])
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def validators(self, site: str | None = None) -> dict[str, Validator]:
         """The last good fetch of every URL (of one site, by netloc), for conditional

@@ -209,9 +209,11 @@ class Writer:
         status: str,
         stats: Mapping[str, object] | None = None,
         finished_at: datetime | None = None,
+        counts: dict[str, int] | None = None,
     ) -> dict[str, int]:
-        """Close a run with its status and counters; return the counters."""
-        counts = self.run_counts(run_id)
+        """Close a run with its status and counters (``counts``: from :meth:`run_counts`,
+        read now when not given); return the counters."""
+        counts = counts or self.run_counts(run_id)
         self.con.execute(
             "UPDATE crawl_runs SET finished_at = ?, status = ?, pages_fetched = ?, errors = ?,"
             " articles_new = ?, versions_new = ?, links_new = ?, stats = ? WHERE run_id = ?",
@@ -235,6 +237,7 @@ class Writer:
             """
             SELECT
               (SELECT count(*) FROM fetches WHERE run_id = $run),
+              (SELECT count(*) FROM fetches WHERE run_id = $run AND status IS NOT NULL),
               (SELECT count(*) FROM fetches WHERE run_id = $run
                  AND (status IS NULL OR status >= 500 OR error IS NOT NULL)),
               (SELECT count(*) FROM fetches WHERE run_id = $run AND status IN (404, 410)),
@@ -246,7 +249,8 @@ class Writer:
             {"run": run_id},
         ).fetchone()
         keys = (
-            "pages_fetched",
+            "pages_fetched",  # every fetch row, failed attempts included
+            "answered",  # fetches the server answered (with any status)
             "errors",
             "gone",
             "not_modified",
@@ -312,9 +316,12 @@ class Writer:
         try:
             yield
             self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        except BaseException as error:
+            # A failed COMMIT (disk full...) has ended the transaction already: the error
+            # to report is the first one, not "no transaction is active".
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            raise error
 
     def _insert(self, sql: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> None:
         """Run ``sql`` (which names ``rows``) with ``rows`` bound as one list per column."""
