@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
+from relnews.config import default_map, find_config, load_config
 from relnews.exit_codes import EXIT_LOCKED, EXIT_OF_STATUS
 from relnews.output import (
     EXPORT_FORMATS,
@@ -87,12 +88,20 @@ def echo_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
 
 @click.group()
 @click.version_option(package_name="relnews")
-def cli() -> None:
+@click.option("--config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              envvar="RELNEWS_CONFIG",
+              help="A TOML file of option values (default: ./relnews.toml if there); "
+                   "the command line wins. Also read from $RELNEWS_CONFIG.")  # fmt: skip
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
     """relnews: archive a news site's articles and their editorial "related news"
     blocks into DuckDB, and learn to propose related articles.
 
     Start with `relnews demo`, then query the archive with `relnews sql`.
     """
+    path = find_config(config, Path.cwd())
+    if path is not None:
+        ctx.default_map = default_map(load_config(path), cli.commands)
 
 
 @cli.command()
@@ -168,6 +177,8 @@ def crawl_options(command: Callable) -> Callable:
         click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
                      help="Any Scrapy setting, e.g. -s DOWNLOAD_DELAY=2."),
         click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="Print only errors and the one-line summary (for cron)."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -182,9 +193,12 @@ def crawl_overrides(
     contact: str | None,
     settings: tuple[str, ...],
     verbose: bool,
+    quiet: bool = False,
 ) -> dict[str, Any]:
     """Scrapy settings from the shared crawl options."""
     overrides = _log_settings(verbose)
+    if quiet:
+        overrides.update(LOG_LEVEL="ERROR", RELNEWS_PROGRESS_EVERY=0)
     for name, value in (
         ("CLOSESPIDER_PAGECOUNT", max_pages),
         ("DEPTH_LIMIT", max_depth),
@@ -236,6 +250,7 @@ def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **option
 
     Example: relnews refresh --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
     """
+    quiet = options.get("quiet", False)
     profile = load_profile(profile_name)
     result = _jobs().refresh(
         db,
@@ -243,13 +258,17 @@ def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **option
         urls,
         overrides=crawl_overrides(**options),
         k=k,
-        on_step=lambda message: click.echo(f"refresh: {message}"),
+        on_step=(lambda message: None) if quiet else lambda m: click.echo(f"refresh: {m}"),
     )
-    if result.report is not None:
+    if result.report is not None and not quiet:
         click.echo(result.report.format_table())
     for note in result.notes:
         click.echo(f"refresh: {note}", err=True)
-    click.echo(f"refresh: {result.outcome}")
+    if quiet:  # the one line cron mails when the job fails
+        click.echo(f"refresh {result.outcome}: crawl {result.crawl.status}: "
+                   f"{result.crawl.describe()}")  # fmt: skip
+    else:
+        click.echo(f"refresh: {result.outcome}")
     sys.exit(result.exit_code)
 
 
