@@ -56,6 +56,7 @@ class ArchiveMiddleware:
         if self.conditional:
             self.validators = session.validators()
         self.replays = session.run_fetches()
+        live = session.live_articles()
         session.release()
         spider = spider or self.crawler.spider
         # The spider skips sitemap entries whose lastmod is older than the stored page,
@@ -64,6 +65,8 @@ class ArchiveMiddleware:
         spider.stored_pages = {
             url: validator for url, validator in self.validators.items() if url not in self.replays
         }
+        # ...and revisits, when the crawl is done, the live articles it did not ask for.
+        spider.live_articles = live
         self.crawler.stats.set_value("relnews/replayable", len(self.replays))
 
     def _is_page(self, request: Request) -> bool:

@@ -42,12 +42,14 @@ class CrawlSummary:
     #: Why it stopped early or failed, in one line (None: it ran to its end).
     cause: str | None = None
     answered: int = 0  # fetches the server answered, with any status
+    articles_gone: int = 0  # articles this run found gone
 
     def describe(self) -> str:
         counts = (
             f"{self.answered} pages fetched ({self.not_modified} not modified, "
             f"{self.gone} gone, {self.errors} errors), {self.articles_new} new articles, "
             f"{self.versions_new} new versions, {self.links_new} new related links"
+            + (f", {self.articles_gone} articles gone" if self.articles_gone else "")
         )
         return f"{counts}; {self.cause}" if self.cause else counts
 
@@ -156,6 +158,7 @@ def crawl(
         links_new=int(stats.get("relnews/links_new", 0)),
         stats=stats,
         status=str(stats.get("relnews/status") or "failed"),
+        articles_gone=int(stats.get("relnews/articles_gone", 0)),
         answered=int(stats.get("relnews/answered", stats.get("relnews/pages_fetched", 0))),
         cause=finish_cause(str(stats.get("finish_reason", "unknown")), stats),
     )

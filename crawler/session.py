@@ -152,6 +152,10 @@ class WarehouseSession:
         with self._lock:
             return Reader(self.con).validators(self.site)
 
+    def live_articles(self) -> dict[str, Any]:
+        with self._lock:
+            return Reader(self.con).live_articles(self.site)
+
     def run_fetches(self) -> dict[str, tuple[Any, ...]]:
         with self._lock:
             return Reader(self.con).run_fetches(self.begin_run()) if self.resumed else {}

@@ -173,6 +173,11 @@ def crawl_options(command: Callable) -> Callable:
         click.option("--max-time", type=float, help="Stop after this many seconds."),
         click.option("--max-age-days", type=float,
                      help="Skip related articles older than this (by their displayed age)."),
+        click.option("--revisit-days", type=click.FloatRange(min=0),
+                     help="Ask again (a cheap conditional request) for every stored article "
+                          "not seen for this many days, so deletions and changed related "
+                          "blocks are seen [default: 7]; articles gone from the sitemap are "
+                          "asked for at once."),
         click.option("--contact", help="A URL or e-mail added to the User-Agent."),
         click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
                      help="Any Scrapy setting, e.g. -s DOWNLOAD_DELAY=2."),
@@ -190,6 +195,7 @@ def crawl_overrides(
     max_depth: int | None,
     max_time: float | None,
     max_age_days: float | None,
+    revisit_days: float | None,
     contact: str | None,
     settings: tuple[str, ...],
     verbose: bool,
@@ -204,6 +210,7 @@ def crawl_overrides(
         ("DEPTH_LIMIT", max_depth),
         ("CLOSESPIDER_TIMEOUT", max_time),
         ("RELNEWS_MAX_AGE_DAYS", max_age_days),
+        ("RELNEWS_REVISIT_DAYS", revisit_days),
         ("RELNEWS_CONTACT", contact),
     ):
         if value is not None:

@@ -423,7 +423,13 @@ def refresh(
         on_step(f"crawl {summary.status}: {summary.describe()}")
         with opened(db, read_only=True) as con:
             has_model = Reader(con).latest_model_id() is not None
-        changed = summary.articles_new or summary.versions_new or summary.gone
+        # A known dead link fetched again changes nothing; an article found gone does.
+        changed = (
+            summary.articles_new
+            or summary.versions_new
+            or summary.links_new
+            or summary.articles_gone
+        )
         fitted, report = None, None
         if changed or not has_model:
             on_step("fitting the model and writing new lists")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import duckdb
 import pytest
 
 from conftest import ROOT, run_relnews
+from demosite.content import RelatedItem
 from demosite.server import DemoServer
 
 
@@ -194,3 +196,48 @@ def test_export_warc_holds_every_capture(server, tmp_path):
     cp1252 = server.base_url + server.site.faults.windows1252_path
     body = dict(records)[cp1252]
     assert "é".encode("cp1252") in body  # the bytes as served, not re-encoded
+
+
+def test_refresh_sees_a_deleted_article_and_a_changed_related_block(server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    refresh(server, db)
+    site, base = server.site, server.base_url
+    lists = json.loads(run_relnews("export", "-k", "10", "--db", str(db)).stdout)
+    suggested = {item["url"] for items in lists.values() for item in items}
+    linked = {item.path for article in site.articles for item in article.related}
+    # deleted: an article no editor links to (so only the sitemap and listings named it)
+    victim = next(a for a in site.articles if a.path not in linked and base + a.path in suggested)
+    # changed: another article's related block gets a new first link; sitemap untouched
+    changed = next(a for a in site.articles if a.related and a is not victim)
+    newcomer = next(
+        a for a in site.articles
+        if a not in (victim, changed) and a.path not in {i.path for i in changed.related}
+    )  # fmt: skip
+    edited = dataclasses.replace(
+        changed, related=(RelatedItem(newcomer.path, newcomer.title), *changed.related[1:])
+    )
+    server.site = dataclasses.replace(
+        site,
+        articles=tuple(edited if a is changed else a for a in site.articles if a is not victim),
+    )
+    models_before = count(db, "models")
+
+    result = refresh(server, db, "--revisit-days", "0")
+    assert query(db, "SELECT gone_at IS NOT NULL FROM articles WHERE url = ?",
+                 [base + victim.path]) == [(True,)]  # fmt: skip
+    current = query(
+        db, "SELECT target_url FROM current_links WHERE source_url = ? ORDER BY position",
+        [base + changed.path],
+    )  # fmt: skip
+    assert current[0] == (base + newcomer.path,)
+    assert "fitting the model" in result.stdout and count(db, "models") == models_before + 1
+    lists = json.loads(run_relnews("export", "-k", "10", "--db", str(db)).stdout)
+    assert base + victim.path not in lists
+    assert all(item["url"] != base + victim.path for items in lists.values() for item in items)
+
+    # everything is revisited again, and the known dead link answers 404 again: no refit
+    again = refresh(server, db, "--revisit-days", "0")
+    dead = base + site.faults.dead_path
+    assert query(db, "SELECT status FROM fetches WHERE url = ? AND run_id = 3", [dead]) == [(404,)]
+    assert "nothing changed" in again.stdout
+    assert count(db, "models") == models_before + 1

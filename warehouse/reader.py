@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -57,6 +58,16 @@ class Reader:
             [site] if site else [],
         ).fetchall()
         return {row[0]: Validator(*row) for row in rows}
+
+    def live_articles(self, site: str | None = None) -> dict[str, datetime]:
+        """Every live (not gone) article of one site (by netloc), or all, with the time it
+        was last seen: what a refresh revisits."""
+        rows = self.con.execute(
+            "SELECT url, last_seen_at FROM articles WHERE gone_at IS NULL"
+            + (" AND split_part(url, '/', 3) = ?" if site else ""),
+            [site] if site else [],
+        ).fetchall()
+        return dict(rows)
 
     def run_fetches(self, run_id: int) -> dict[str, tuple[int | None, str | None, str | None]]:
         """What a run fetched so far: url -> (status, final URL, content hash)."""

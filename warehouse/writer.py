@@ -244,7 +244,9 @@ class Writer:
               (SELECT count(*) FROM fetches WHERE run_id = $run AND status = 304),
               (SELECT count(*) FROM articles WHERE first_seen_run = $run),
               (SELECT count(*) FROM article_versions WHERE run_id = $run),
-              (SELECT count(*) FROM related_links WHERE first_seen_run = $run)
+              (SELECT count(*) FROM related_links WHERE first_seen_run = $run),
+              (SELECT count(*) FROM articles WHERE gone_at >=
+                 (SELECT started_at FROM crawl_runs WHERE run_id = $run))
             """,
             {"run": run_id},
         ).fetchone()
@@ -257,6 +259,7 @@ class Writer:
             "articles_new",
             "versions_new",
             "links_new",
+            "articles_gone",  # articles this run found gone (a dead link fetched again: no)
         )
         return dict(zip(keys, (int(value) for value in row), strict=True))
 

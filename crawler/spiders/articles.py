@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DontCloseSpider,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
@@ -90,6 +92,10 @@ class ArticleSpider(SitemapSpider):
         self.skipped_unchanged: set[str] = set()
         self.requested: set[str] = set()
         self.stored_pages: dict[str, Any] = {}
+        self.live_articles: dict[str, datetime] = {}
+        self.sitemap_locs: set[str] = set()
+        self.revisit_days = 7.0
+        self._revisits_scheduled = False
         self.max_redirects = 20
         self.max_refresh_delay = 100.0
         self._refused_entries: list[str] = []
@@ -99,6 +105,8 @@ class ArticleSpider(SitemapSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArticleSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+        spider.revisit_days = crawler.settings.getfloat("RELNEWS_REVISIT_DAYS", 7.0)
+        crawler.signals.connect(spider.revisit_when_idle, signal=signals.spider_idle)
         spider.max_refresh_delay = crawler.settings.getfloat("METAREFRESH_MAXDELAY", 100)
         if spider.max_age_days is None:
             spider.max_age_days = crawler.settings.getfloat("RELNEWS_MAX_AGE_DAYS") or None
@@ -175,8 +183,14 @@ class ArticleSpider(SitemapSpider):
             if lastmod is not None and self._cutoff() and lastmod < self._cutoff():
                 self.crawler.stats.inc_value("relnews/skipped_too_old")
                 continue
+            self.sitemap_locs.add(url)
             validator = stored.get(url)
-            if lastmod is not None and validator is not None and lastmod <= validator.fetched_at:
+            if (
+                lastmod is not None
+                and validator is not None
+                and lastmod <= validator.fetched_at
+                and not self._revisit_due(validator.fetched_at)
+            ):
                 # The site says the page has not changed since we stored it.
                 self.skipped_unchanged.add(url)
                 self.crawler.stats.inc_value("relnews/skipped_by_lastmod")
@@ -291,6 +305,41 @@ class ArticleSpider(SitemapSpider):
                 f"redirect chain cut after {len(hops) + 1} hops (limit {self.max_redirects})",
             )
         return target, None
+
+    def _revisit_due(self, last_seen: datetime) -> bool:
+        """Whether a stored page was last seen ``revisit_days`` ago or more."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        return last_seen <= now - timedelta(days=self.revisit_days)
+
+    def revisits(self) -> list[str]:
+        """The live articles this crawl has not asked for, that are due a conditional
+        request: last seen ``revisit_days`` ago or more, or gone from the site's sitemaps
+        (when the crawl read any). A deleted article is so found gone, and an article
+        whose related block changed without a new sitemap lastmod is read again."""
+        return sorted(
+            url
+            for url, last_seen in self.live_articles.items()
+            if url not in self.requested
+            and (
+                self._revisit_due(last_seen) or (self.sitemap_locs and url not in self.sitemap_locs)
+            )
+        )
+
+    def revisit_when_idle(self, spider: Any = None) -> None:
+        """Once the crawl has nothing left to do, schedule the revisits (once)."""
+        if self._revisits_scheduled or self.crawler.engine is None:
+            return
+        self._revisits_scheduled = True
+        urls = self.revisits()
+        self.crawler.stats.set_value("relnews/revisits", len(urls))
+        scheduled = 0
+        for url in urls:
+            for request in self._schedule(url, kind="revisit"):
+                if isinstance(request, scrapy.Request):
+                    self.crawler.engine.crawl(request)
+                    scheduled += 1
+        if scheduled:
+            raise DontCloseSpider
 
     def _cutoff(self) -> datetime | None:
         if self.max_age_days is None:
