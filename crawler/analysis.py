@@ -14,11 +14,11 @@ from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.html
-from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from crawler.dates import parse_date, parse_relative_age
 from crawler.profiles import SiteProfile
+from crawler.selectors import compile_selector
 from crawler.urls import canonical_url
 from warehouse.model import Article, DateValue, RelatedLink
 
@@ -38,22 +38,13 @@ class AnalysisError(ValueError):
     """The page could not be read at all (empty, or not HTML)."""
 
 
-@lru_cache(maxsize=512)
-def _compile(selector: str) -> etree.XPath:
-    # Profiles reuse a handful of selectors on every page: translate each once.
-    if selector.startswith("xpath:"):
-        return etree.XPath(selector.removeprefix("xpath:"))
-    try:
-        return etree.XPath(GenericTranslator().css_to_xpath(selector))
-    except SelectorError as error:
-        raise ValueError(f"bad CSS selector {selector!r}: {error}") from error
-
-
 def select(node: etree._Element, selector: str) -> list[etree._Element]:
     """Elements under ``node`` matching a CSS selector (or ``xpath:`` expression)."""
     if not selector:
         return []
-    return [found for found in _compile(selector)(node) if isinstance(found, etree._Element)]
+    return [
+        found for found in compile_selector(selector)(node) if isinstance(found, etree._Element)
+    ]
 
 
 def text_of(node: etree._Element) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.selectors import compile_selector
 from crawler.urls import fetch_refusal, site_entry
 
 
@@ -178,8 +179,8 @@ def load_profile(name_or_path: str | Path) -> SiteProfile:
             )
     try:
         data = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ProfileError(f"{path}: {error}") from error
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ProfileError(f"{path} is not a readable TOML profile: {error}") from error
     return profile_from_dict(data, source=str(path))
 
 
@@ -202,7 +203,18 @@ def profile_from_dict(data: dict[str, Any], source: str = "") -> SiteProfile:
             data[key] = tuple(data[key])
     if data.get("mode", "selectors") not in ("selectors", "generic"):
         raise ProfileError(f"{source}: mode must be 'selectors' or 'generic'")
-    profile = SiteProfile(**data, selectors=Selectors(**selector_data), source=source)
+    for name, selector in selector_data.items():
+        if not isinstance(selector, str):
+            raise ProfileError(f"{source}: selector {name} must be a string")
+        if selector:
+            try:
+                compile_selector(selector)
+            except ValueError as error:
+                raise ProfileError(f"{source}: selector {name}: {error}") from error
+    try:
+        profile = SiteProfile(**data, selectors=Selectors(**selector_data), source=source)
+    except TypeError as error:
+        raise ProfileError(f"{source}: {error}") from error
     for pattern in (profile.article_url_pattern, *profile.follow_url_patterns,
                     *profile.deny_url_patterns):  # fmt: skip
         try:

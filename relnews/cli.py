@@ -50,8 +50,15 @@ def db_option(default: str = DEFAULT_DB) -> Callable:
         envvar="RELNEWS_DB",
         show_default=True,
         type=click.Path(dir_okay=False, path_type=Path),
+        callback=_nonempty_path,
         help="The archive file (DuckDB). Also read from $RELNEWS_DB.",
     )
+
+
+def _nonempty_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and str(value) in ("", "."):
+        raise click.BadParameter("give a file name", param_hint="--db")
+    return value
 
 
 def output_options(command: Callable) -> Callable:
@@ -78,6 +85,9 @@ def clean_errors(command: Callable) -> Callable:
             sys.exit(EXIT_LOCKED)
         except (WarehouseError, ProfileError) as error:
             raise click.ClickException(terminal_safe(str(error))) from error
+        except OSError as error:  # a file that cannot be read or written
+            where = f": {error.filename}" if error.filename else ""
+            raise click.ClickException(f"{error.strerror or error}{where}") from error
 
     return wrapper
 
@@ -168,10 +178,13 @@ def crawl_options(command: Callable) -> Callable:
         click.option("--url", "urls", multiple=True,
                      help="The site's address (for profiles with relative start URLs), or a "
                           "page to start from; repeat for several."),
-        click.option("--max-pages", type=int, help="Stop after this many pages."),
-        click.option("--max-depth", type=int, help="Follow links this many hops at most."),
-        click.option("--max-time", type=float, help="Stop after this many seconds."),
-        click.option("--max-age-days", type=float,
+        click.option("--max-pages", type=click.IntRange(min=1),
+                     help="Stop after this many pages."),
+        click.option("--max-depth", type=click.IntRange(min=0),
+                     help="Follow links this many hops at most."),
+        click.option("--max-time", type=click.FloatRange(min=0, min_open=True),
+                     help="Stop after this many seconds."),
+        click.option("--max-age-days", type=click.FloatRange(min=0, min_open=True),
                      help="Skip related articles older than this (by their displayed age)."),
         click.option("--revisit-days", type=click.FloatRange(min=0),
                      help="Ask again (a cheap conditional request) for every stored article "
@@ -219,8 +232,38 @@ def crawl_overrides(
         name, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
-        overrides[name.strip()] = value
+        overrides[name.strip()] = _setting_value(name.strip(), value)
     return overrides
+
+
+def _setting_value(name: str, value: str) -> Any:
+    """``-s NAME=VALUE`` checked against the type of the setting's default, so that a
+    bad value is a one-line error before the crawl starts, not a failure inside it."""
+    from scrapy.settings import default_settings as scrapy_defaults
+
+    from crawler import settings as relnews_defaults
+
+    default = getattr(relnews_defaults, name, getattr(scrapy_defaults, name, None))
+    try:
+        if isinstance(default, bool):
+            lowered = value.strip().lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return lowered in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            try:
+                return int(value)
+            except ValueError:
+                return float(value)  # a number all the same (timeouts, delays)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        kind = "true or false" if isinstance(default, bool) else "a number"
+        raise click.BadParameter(
+            f"{name} must be {kind}, got {value!r}",
+            param_hint="--set",
+        ) from None
+    return value
 
 
 @cli.command()
@@ -305,6 +348,7 @@ def fit(db: Path, k: int, n_jobs: int) -> None:
 @cli.command()
 @db_option()
 @click.option("--test-fraction", default=0.2, show_default=True,
+              type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Share of the articles held out as test queries (the newest when the "
                    "site has dates, a fixed random share of pages otherwise).")  # fmt: skip
 @click.option("--seed", default=0, show_default=True,
