@@ -18,7 +18,7 @@ from lxml import etree
 
 from crawler.dates import parse_date, parse_relative_age
 from crawler.profiles import SiteProfile
-from crawler.selectors import compile_selector
+from crawler.selection import compile_selector
 from crawler.urls import canonical_url
 from warehouse.model import Article, DateValue, RelatedLink
 

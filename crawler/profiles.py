@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.selectors import compile_selector
+from crawler.selection import compile_selector
 from crawler.urls import fetch_refusal, site_entry
 
 

@@ -48,8 +48,14 @@ DOWNLOADER_MIDDLEWARES = {
     # The spider follows meta refreshes itself, like redirects: each hop is recorded.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.guard.UrlGuard": 50,
+    # after the retry middleware (550) in the response path: it sees a 503 first
+    "crawler.politeness.Politeness": 560,
     "crawler.middlewares.ArchiveMiddleware": 950,
 }
+# Crawl-delay and Retry-After, obeyed for remote sites, each capped (seconds).
+RELNEWS_POLITE = True
+RELNEWS_MAX_CRAWL_DELAY = 30.0
+RELNEWS_MAX_RETRY_AFTER = 300.0
 # http and https only: Scrapy's file, data, ftp and s3 handlers would read this
 # machine's files or reach other services for a URL a hostile site hands over.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
