@@ -18,6 +18,8 @@ NOISE_PARAMETERS = (
     "cfid", "cftoken", "aspsessionid",
 )  # fmt: skip
 
+_DOUBLED_SLASHES = re.compile(r"/{2,}")
+
 # ";jsessionid=..." and the like, written into the path.
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.IGNORECASE)
 
@@ -27,7 +29,10 @@ def canonical_url(url: str) -> str:
     """The one spelling of ``url`` that relnews fetches and stores.
 
     Drops the fragment, tracking and session parameters (query and ``;jsessionid=`` path
-    forms), the default port, and sorts the remaining query parameters.
+    forms), the default port and doubled slashes in the path, and sorts the remaining
+    query parameters. Other spellings of one page (a trailing slash, ``index.html``, case,
+    ``?print=1``) are merged by content when the page is stored, not by URL: on some
+    sites they are different pages.
 
     >>> canonical_url("HTTP://Example.org:80/a;jsessionid=12?utm_source=x&b=2&a=1#top")
     'http://example.org/a?a=1&b=2'
@@ -48,7 +53,9 @@ def canonical_url(url: str) -> str:
         parts.scheme == "https" and netloc.endswith(":443")
     ):
         netloc = netloc.rsplit(":", 1)[0]
-    url = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+    # "//x" and "/a//b" are spellings of "/x" and "/a/b" on every common server.
+    path = _DOUBLED_SLASHES.sub("/", parts.path) if "//" in parts.path else parts.path
+    url = urlunsplit((parts.scheme.lower(), netloc, path or "/", parts.query, ""))
     return canonicalize_url(url, keep_fragments=False)
 
 

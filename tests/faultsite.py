@@ -37,6 +37,17 @@ from urllib.parse import urlsplit
 #: Secret that a crawl could only store by reading this machine's environment.
 SECRET = "relnews-tripwire-secret-4f1c"
 
+#: Spellings of /article/twin/, a page that has no canonical link.
+TWIN_SPELLINGS = (
+    "/article/twin",
+    "/article/twin/index.html",
+    "/article/TWIN/",
+    "/article//twin/",
+    "/article/twin/?print=1",
+    "/article/twin/?page=1",
+    "/article/twin/?lang=fr",
+)
+
 #: Bodies past relnews' 10 MB limit.
 HUGE = 12 * 1024 * 1024
 
@@ -164,6 +175,7 @@ class FaultSite:
             "/article/bad-charset.html",
             "/article/huge-attribute.html",
             "/article/spelled.html",
+            "/article/twin/",
         ]
 
     @property
@@ -192,6 +204,7 @@ class FaultSite:
             Fault("/article/bad-charset.html", "unknown charset", expect="article"),
             Fault("/article/huge-attribute.html", "huge attribute", expect="article"),
             Fault("/article/spelled.html", "one page, many spellings", expect="article"),
+            Fault("/article/twin/", "many spellings, no canonical link", expect="article"),
         ]
         for name in self.forbidden_urls:
             faults.append(Fault(f"/redirect/{name}", f"redirect to {name}"))
@@ -208,6 +221,7 @@ class FaultSite:
             "/article/spelled.html?print=1",
             "/article//spelled.html",
             "http://[ccpa-preferences]",
+            *TWIN_SPELLINGS,
         ]
         items = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
         return f"<!doctype html><html><body><h1>Fault site</h1><ul>{items}</ul></body></html>"
@@ -310,6 +324,10 @@ class FaultSite:
             page = _article(
                 "Huge attribute", "A page with a very long attribute. " * 20, extra=extra
             )
+            return self._send(handler, 200, page.encode())
+        if path.lower().replace("//", "/").startswith("/article/twin"):
+            # one page, no canonical link, served under every spelling (a CMS would)
+            page = _article("Twin", "The same page under many URL spellings. " * 20)
             return self._send(handler, 200, page.encode())
         if path.startswith("/article/") and "spelled" in path:
             page = _article("Spelled many ways", "One page under several URL spellings. " * 20)

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from faultsite import PROFILE, SECRET, FaultSite, Tripwire, check_crawl, crawl_command
+from faultsite import (
+    PROFILE,
+    SECRET,
+    TWIN_SPELLINGS,
+    FaultSite,
+    Tripwire,
+    check_crawl,
+    crawl_command,
+)
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
@@ -20,7 +28,7 @@ from conftest import run_relnews
 from crawler.guard import RefusedRequest, UrlGuard, private_address
 from crawler.profiles import load_profile
 from crawler.spiders.articles import ArticleSpider
-from crawler.urls import fetch_refusal
+from crawler.urls import canonical_url, fetch_refusal
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +121,20 @@ def test_every_fault_is_survived_and_recorded(fault_crawl):
     assert "redirect chain cut" in errors[url + "chain/19"]
     assert all(text.strip() and not text.endswith(": ") for text in errors.values())
     assert result.returncode == 2  # some pages failed: partial
+
+
+def test_one_page_under_many_spellings_is_one_article(fault_crawl):
+    site, db, _ = fault_crawl
+    for name in ("twin", "spelled"):
+        rows = query(
+            db, "SELECT url FROM articles WHERE lower(url) LIKE ?", [f"%/article/%{name}%"]
+        )
+        assert len(rows) == 1, rows
+    aliases = dict(query(db, "SELECT alias_url, url FROM url_aliases"))
+    twin = site.url + "article/twin/"
+    for spelling in TWIN_SPELLINGS:
+        url = canonical_url(site.url.rstrip("/") + spelling)
+        assert url == twin or aliases.get(url) == twin, (spelling, aliases.get(url))
 
 
 def test_pages_with_bad_bytes_are_stored_as_articles(fault_crawl):

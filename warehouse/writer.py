@@ -7,6 +7,7 @@ happen) but no article, no version and no related link.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,6 +19,9 @@ from urllib.parse import urlsplit
 import duckdb
 
 from warehouse.model import Article, PageRecord, RelatedLink
+
+#: Shortest body (characters) for which equal content makes two URLs one article.
+MIN_MERGED_BODY = 200
 
 #: HTTP answers that say an article is gone for good.
 GONE_STATUSES = (404, 410)
@@ -295,9 +299,60 @@ class Writer:
                 if fetched_url != article.url:
                     aliases[fetched_url] = (article.url, "canonical")
                 events.append(_Sighting(fetch_id, fetch.fetched_at, article, record.related_links))
+            events = self._merge_same_content(events, aliases)
             self._write_aliases(run_id, aliases)
             self._write_articles(run_id, events)
         return len(records)
+
+    def _merge_same_content(
+        self, events: list[_Gone | _Sighting], aliases: dict[str, tuple[str, str]]
+    ) -> list[_Gone | _Sighting]:
+        """One page under several spellings (``/x/``, ``/X``, ``?print=1``...) is one
+        article: a sighting of a URL that is no archived article yet, whose content is that
+        of a live article of the same site (or of an earlier sighting in this batch), is a
+        sighting of that article, and its URL an alias of it ("same content"). Pages whose
+        body is shorter than MIN_MERGED_BODY are left apart: an empty shell proves nothing.
+        """
+        sightings = [
+            e for e in events if isinstance(e, _Sighting) and len(e.article.body) >= MIN_MERGED_BODY
+        ]
+        if not sightings:
+            return events
+        urls = list({s.article.url for s in sightings})
+        known = {
+            row[0]
+            for row in self.con.execute(
+                "SELECT url FROM articles WHERE url IN (SELECT unnest(?::VARCHAR[]))", [urls]
+            ).fetchall()
+        }
+        hashes = list({s.article.content_hash() for s in sightings})
+        owner: dict[tuple[str, str], str] = {}  # (site, content hash) -> article URL
+        for content_hash, url in self.con.execute(
+            "SELECT v.content_hash, min(v.url) FROM article_versions v JOIN articles a"
+            " ON a.url = v.url WHERE a.gone_at IS NULL"
+            " AND v.content_hash IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+            [hashes],
+        ).fetchall():
+            owner[(_site_of(url), content_hash)] = url
+        merged: list[_Gone | _Sighting] = []
+        for event in events:
+            if isinstance(event, _Sighting) and len(event.article.body) >= MIN_MERGED_BODY:
+                url = event.article.url
+                key = (_site_of(url), event.article.content_hash())
+                first = owner.setdefault(key, url)
+                if first != url and url not in known:
+                    aliases[url] = (first, "same content")
+                    for alias, (target, reason) in list(aliases.items()):
+                        if target == url:  # a redirect or canonical alias follows it
+                            aliases[alias] = (first, reason)
+                    event = _Sighting(
+                        event.fetch_id,
+                        event.fetched_at,
+                        dataclasses.replace(event.article, url=first),
+                        event.links,
+                    )
+            merged.append(event)
+        return merged
 
     def write_analyses(
         self,
