@@ -131,9 +131,16 @@ def model_file(reader: Reader, db: str | Path, model_id: str | None = None) -> t
     if not model_id or not rows:
         raise WarehouseError(f"{db} has no fitted model{f' {model_id}' if model_id else ''}: "
                              "run `relnews fit` first")  # fmt: skip
-    path = Path(rows[0][0])
+    stored = Path(rows[0][0])
+    # Beside the archive first: an archive folder moved, or used from another working
+    # folder, still finds its models.
+    beside = models_dir_for(db) / stored.name
+    path = beside if beside.exists() else stored
     if not path.exists():
-        raise WarehouseError(f"model file {path} is missing: run `relnews fit` again")
+        raise WarehouseError(
+            f"model file {stored.name} is missing from {models_dir_for(db)}: "
+            "run `relnews fit` again"
+        )
     return model_id, path
 
 

@@ -10,7 +10,6 @@ at once. The titles of the live articles are read with the model.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import threading
@@ -27,7 +26,7 @@ import joblib
 
 from recommender.policy import Rules
 from relnews.jobs import model_file, published_times, related_lists
-from relnews.output import item_json
+from relnews.output import item_json, json_for_html
 from warehouse import Reader, WarehouseError, connect
 
 log = logging.getLogger("relnews.serve")
@@ -35,6 +34,11 @@ log = logging.getLogger("relnews.serve")
 #: The longest list a request may ask for.
 MAX_K = 100
 DEFAULT_K = 5
+
+
+#: What a client is told when the archive cannot be read: no path, PID or error text.
+UNAVAILABLE = "the archive is busy or unavailable: try again in a moment"
+IDLE_TIMEOUT = 15.0
 
 
 class RequestError(Exception):
@@ -87,7 +91,14 @@ class RelatedService:
             return self._loaded
 
     def health(self) -> dict[str, Any]:
-        loaded = self._loaded
+        """Whether lists can be served now: the archive opens and the newest model is
+        loaded (RequestError 503 when not)."""
+        try:
+            with self._reader() as reader:
+                loaded = self._current(reader)
+        except (WarehouseError, OSError, ValueError) as error:
+            log.warning("health check failed: %s", error)
+            raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, UNAVAILABLE) from error
         return {"status": "ok", "model": loaded.model_id, "articles": len(loaded.model.urls_)}
 
     def related(self, url: str, k: int = DEFAULT_K, fresh_days: float | None = None) -> dict:
@@ -103,7 +114,8 @@ class RelatedService:
                 # Pins may name articles crawled after the model's titles were read.
                 pinned = reader.live_titles(list(rules.pins_for(resolved)))
         except WarehouseError as error:  # the archive is busy or gone
-            raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from error
+            log.warning("cannot read the archive: %s", error)  # the details stay here
+            raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, UNAVAILABLE) from error
         if resolved not in loaded.model.index_:
             raise RequestError(
                 HTTPStatus.NOT_FOUND,
@@ -143,13 +155,19 @@ def _number(params: dict[str, list[str]], name: str, kind: type, default: Any) -
 class _Handler(BaseHTTPRequestHandler):
     server: RelnewsServer
     protocol_version = "HTTP/1.1"
+    #: Seconds a connection may sit idle (or a client take to send its request) before
+    #: it is closed: idle keep-alive connections must not hold a thread each for ever.
+    timeout = IDLE_TIMEOUT
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         parts = urlsplit(self.path)
         params = parse_qs(parts.query)
         try:
             if parts.path == "/health":
-                self._send(HTTPStatus.OK, self.server.service.health())
+                try:
+                    self._send(HTTPStatus.OK, self.server.service.health())
+                except RequestError as error:
+                    self._send(error.status, {"status": "unavailable", "error": str(error)})
             elif parts.path == "/related":
                 self._send(HTTPStatus.OK, self._related(params))
             else:
@@ -173,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.service.related(url, k, fresh_days)
 
     def _send(self, status: HTTPStatus, data: dict) -> None:
-        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        body = json_for_html(data, indent=None).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -190,9 +208,12 @@ class RelnewsServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], service: RelatedService) -> None:
+    def __init__(
+        self, address: tuple[str, int], service: RelatedService, idle_timeout: float = IDLE_TIMEOUT
+    ) -> None:
         self.service = service
-        super().__init__(address, _Handler)
+        handler = type("Handler", (_Handler,), {"timeout": idle_timeout})
+        super().__init__(address, handler)
 
     @property
     def url(self) -> str:
@@ -206,9 +227,11 @@ def make_server(
     port: int = 8000,
     *,
     fresh_days: float | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
 ) -> RelnewsServer:
     """A server for ``db``'s newest model, bound but not yet serving (port 0: any free one).
 
     Raises :class:`warehouse.WarehouseError` when the archive has no fitted model.
     """
-    return RelnewsServer((host, port), RelatedService(db, fresh_days=fresh_days))
+    service = RelatedService(db, fresh_days=fresh_days)
+    return RelnewsServer((host, port), service, idle_timeout=idle_timeout)

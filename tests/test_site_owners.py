@@ -7,11 +7,14 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
 import unicodedata
 import urllib.error
 import urllib.parse
@@ -368,3 +371,55 @@ def test_fit_with_threads_shows_progress_and_stores_the_same_lists(crawled_demo,
             )
         )
     assert lists[0] and lists[0] == lists[1]
+
+
+def test_serve_health_and_errors_tell_no_secrets_and_idle_connections_close(site, tmp_path):
+    db = tmp_path / "moved.duckdb"
+    shutil.copy(site["db"], db)
+    shutil.copytree(site["db"].with_suffix(".models"), db.with_suffix(".models"))
+    server = make_server(db, port=0, idle_timeout=1.0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, data = get(server.url + "health")
+        assert status == 200 and data["status"] == "ok"
+        idle = socket.create_connection(server.server_address[:2])
+        db.rename(tmp_path / "elsewhere.duckdb")  # the archive can no longer be read
+        status, data = get(server.url + "health")
+        assert status == 503 and data["status"] == "unavailable"
+        status, data = get(related_url(server, site["source"]))
+        assert status == 503
+        for text in (json.dumps(data), json.dumps(get(server.url + "health")[1])):
+            assert str(tmp_path) not in text and "PID" not in text and sys.executable not in text
+        idle.settimeout(10)
+        started = time.monotonic()
+        assert idle.recv(1) == b""  # closed by the server after its idle timeout
+        assert time.monotonic() - started < 5
+        idle.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def test_a_moved_archive_folder_finds_its_models(site, tmp_path):
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    db = moved / "news.duckdb"
+    shutil.copy(site["db"], db)
+    original = site["db"].with_suffix(".models")
+    shutil.copytree(original, moved / "news.models")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    original.rename(original.with_suffix(".away"))  # where `fit` saved it: gone now
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "relnews", "recommend", site["source"],
+             "--db", "../moved/news.duckdb"],
+            capture_output=True, text=True, cwd=elsewhere,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    finally:
+        original.with_suffix(".away").rename(original)
+    assert result.returncode == 0, result.stderr
+    assert site["pins"][0] in result.stdout
