@@ -37,6 +37,9 @@ from urllib.parse import urlsplit
 #: Secret that a crawl could only store by reading this machine's environment.
 SECRET = "relnews-tripwire-secret-4f1c"
 
+#: The title of the windows-1252 pages: curly quotes, the euro sign, û.
+CP1252_TITLE = "L’été coûte 5 € : “garanti”"
+
 #: Spellings of /article/twin/, a page that has no canonical link.
 TWIN_SPELLINGS = (
     "/article/twin",
@@ -169,6 +172,8 @@ class FaultSite:
         """The ordinary articles, which every crawl must store."""
         return [f"/article/{n}.html" for n in range(1, 9)] + [
             "/article/latin1.html",
+            "/article/cp1252.html",
+            "/article/lying-charset.html",
             "/article/control.html",
             "/article/bad-links.html",
             "/article/malformed.html",
@@ -198,6 +203,10 @@ class FaultSite:
             Fault("/list/page/1", "endless pagination", expect="none"),
             Fault("/private/secret.html", "disallowed by robots.txt", expect="none"),
             Fault("/article/latin1.html", "latin-1 without a charset", expect="article"),
+            Fault("/article/cp1252.html", "windows-1252 without a charset", expect="article"),
+            Fault(
+                "/article/lying-charset.html", "windows-1252 declared as UTF-8", expect="article"
+            ),
             Fault("/article/control.html", "control characters", expect="article"),
             Fault("/article/bad-links.html", "malformed URLs", expect="article"),
             Fault("/article/malformed.html", "malformed HTML", expect="article"),
@@ -302,6 +311,12 @@ class FaultSite:
             page = _article("Café crème à Besançon", "Un été où l'on mangea des crêpes. " * 20)
             body = page.replace("<meta charset='utf-8'>", "").encode("latin-1")
             return self._send(handler, 200, body, "text/html")
+        if path in ("/article/cp1252.html", "/article/lying-charset.html"):
+            said = "dit-il" if "lying" in path else "dit-elle"  # two pages, not one twice
+            page = _article(CP1252_TITLE, f"Le “vrai” coût : 5 € l’unité, {said}. " * 20)
+            if path == "/article/cp1252.html":
+                page = page.replace("<meta charset='utf-8'>", "")
+            return self._send(handler, 200, page.encode("cp1252"), "text/html")
         if path == "/article/control.html":
             page = _article(
                 "Control\x1b[31m characters\x07 here", "Text with \x00\x1b\x07 bytes. " * 20

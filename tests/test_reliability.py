@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from faultsite import (
+    CP1252_TITLE,
     PROFILE,
     SECRET,
     TWIN_SPELLINGS,
@@ -141,6 +142,8 @@ def test_pages_with_bad_bytes_are_stored_as_articles(fault_crawl):
     site, db, _ = fault_crawl
     titles = dict(query(db, "SELECT url, title FROM latest_articles"))
     assert titles[site.url + "article/latin1.html"] == "Café crème à Besançon"
+    assert titles[site.url + "article/cp1252.html"] == CP1252_TITLE
+    assert titles[site.url + "article/lying-charset.html"] == CP1252_TITLE
     for path in ("control", "bad-links", "malformed", "bad-charset", "huge-attribute"):
         assert site.url + f"article/{path}.html" in titles, path
 

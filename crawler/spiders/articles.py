@@ -34,6 +34,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler.analysis import AnalysisError, analyse_page
+from crawler.charset import declared_encoding, decode_html
 from crawler.guard import RefusedRequest
 from crawler.middlewares import NOT_MODIFIED, REPLAYED
 from crawler.profiles import SiteProfile, load_profile
@@ -214,6 +215,7 @@ class ArticleSpider(SitemapSpider):
         not_modified = NOT_MODIFIED in response.flags
         location = self._location(response)
         target, redirect_error = self._redirect_target(response, location)
+        text, encoding = self._text(response, not_modified)
         if not_modified:
             validator = response.meta["relnews_validator"]
             fetch = Fetch(
@@ -233,7 +235,7 @@ class ArticleSpider(SitemapSpider):
                 fetched_at=fetched_at,
                 status=response.status,
                 content_type=_header(response, "Content-Type"),
-                encoding=getattr(response, "encoding", None),
+                encoding=encoding,
                 etag=_header(response, "ETag"),
                 last_modified=_header(response, "Last-Modified"),
                 body=response.body if isinstance(response, TextResponse) else None,
@@ -252,7 +254,7 @@ class ArticleSpider(SitemapSpider):
                 yield PageRecord(fetch)
             return
         try:
-            page = analyse_page(response.text, response.url, self.profile, fetched_at)
+            page = analyse_page(text, response.url, self.profile, fetched_at)
         except (AnalysisError, ValueError) as error:
             self.crawler.stats.inc_value("relnews/analysis_errors")
             self.logger.warning("cannot analyse %s: %s", response.url, error)
@@ -267,6 +269,16 @@ class ArticleSpider(SitemapSpider):
         for link in page.links:
             if link not in too_old:
                 yield from self._schedule(link)
+
+    def _text(self, response: Response, not_modified: bool) -> tuple[str, str | None]:
+        """The page as text, and the encoding it was read with (:mod:`crawler.charset`:
+        Scrapy's own guess misreads undeclared or wrongly declared pages)."""
+        if not isinstance(response, TextResponse):
+            return "", None
+        if not_modified:  # the stored page, read as it was the first time
+            return response.text, response.encoding
+        declared = declared_encoding(_header(response, "Content-Type"), response.body)
+        return decode_html(response.body, declared)
 
     def _location(self, response: Response) -> str | None:
         """Where a redirect, or a meta refresh, sends the reader (None: nowhere).
