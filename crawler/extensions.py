@@ -9,10 +9,13 @@ from typing import Any, TextIO
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from twisted.internet.task import LoopingCall
 
 
 class ProgressReporter:
-    """Prints a progress line every few seconds while a crawl runs, and a summary at its end.
+    """Prints a progress line every few seconds while a crawl runs (a timer, so lines come
+    while the crawl waits for a slow site too), with the rate and an estimate of what is
+    left, and a summary at its end.
 
     Switched off with ``RELNEWS_PROGRESS_EVERY = 0``.
     """
@@ -21,8 +24,8 @@ class ProgressReporter:
         self.crawler = crawler
         self.every = every
         self.stream = stream
-        self.last = 0.0
         self.started = time.monotonic()
+        self._timer: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressReporter:
@@ -30,11 +33,11 @@ class ProgressReporter:
         if every <= 0:
             raise NotConfigured
         reporter = cls(crawler, every, sys.stderr)
-        crawler.signals.connect(reporter.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(reporter.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(reporter.spider_closed, signal=signals.spider_closed)
         return reporter
 
-    def _line(self) -> str:
+    def _line(self, final: bool = False) -> str:
         stats = self.crawler.stats
         pages = stats.get_value("response_received_count", 0)
         articles = stats.get_value("relnews/articles", 0)
@@ -43,16 +46,35 @@ class ProgressReporter:
         )
         queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
         elapsed = time.monotonic() - self.started
-        return (
-            f"crawl: {pages} responses, {articles} articles, {errors} errors, "
-            f"{queued} queued ({elapsed:.0f} s)"
+        rate = pages / elapsed if elapsed > 0 else 0.0
+        line = (
+            f"{pages} responses ({rate:.1f}/s), {articles} articles, {errors} errors, "
+            f"{queued} queued"
         )
+        if not final and queued and rate > 0:
+            # what is queued now, at the rate so far (links found later add to it)
+            line += f", at least {_duration(queued / rate)} left"
+        return f"{line} ({_duration(elapsed)})"
 
-    def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            print(self._line(), file=self.stream, flush=True)
+    def spider_opened(self, spider: Any = None) -> None:
+        self.started = time.monotonic()
+        self._timer = LoopingCall(self.report)
+        self._timer.start(self.every, now=False)
+
+    def report(self) -> None:
+        print(f"crawl: {self._line()}", file=self.stream, flush=True)
 
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
-        print(self._line().replace("crawl:", f"crawl {reason}:", 1), file=self.stream, flush=True)
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        print(f"crawl {reason}: {self._line(final=True)}", file=self.stream, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``3 min 20 s``, ``2 h 05 min``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
