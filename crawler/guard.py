@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +20,11 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
 
+from crawler.profiles import SiteProfile
 from crawler.urls import fetch_refusal, site_entry
 
 
@@ -56,6 +61,66 @@ def private_address(host: str) -> str | None:
     return None
 
 
+def private_addresses_allowed(profile: SiteProfile) -> bool:
+    """Whether ``profile``'s hosts may resolve to private addresses: as the profile says,
+    else only when its own start URLs point at such an address (a mirror, the demo)."""
+    if profile.allow_private_addresses is not None:
+        return profile.allow_private_addresses
+    own = profile.start_urls + profile.sitemap_urls
+    return bool(own) and all(private_address(urlsplit(url).hostname or "") for url in own)
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """Scrapy's DNS resolver, checking the address a connection will really use: a host
+    that passed :class:`UrlGuard` and then resolves to a private address (DNS rebinding)
+    fails to resolve, with the reason (``TWISTED_DNS_RESOLVER`` in ``crawler.settings``)."""
+
+    crawler: Any = None  # the Crawler, or the CrawlerProcess that holds it
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refusals: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        resolver = super().from_crawler(crawler, reactor)
+        resolver.crawler = crawler
+        return resolver
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802
+        return super().getHostByName(name, timeout).addCallback(self._check, name)
+
+    def _profile(self) -> SiteProfile | None:
+        # Scrapy builds its resolver from the CrawlerProcess, which holds the crawlers.
+        crawlers = [self.crawler, *getattr(self.crawler, "crawlers", ())]
+        for crawler in crawlers:
+            profile = getattr(getattr(crawler, "spider", None), "profile", None)
+            if profile is not None:
+                return profile
+        return None
+
+    def _check(self, address: str, name: str) -> str:
+        profile = self._profile()
+        if profile is None or private_addresses_allowed(profile):
+            return address
+        ip = ipaddress.ip_address(address)
+        if not (getattr(ip, "ipv4_mapped", None) or ip).is_global:
+            # Twisted replaces this error's text on its way to the download: the reason
+            # is kept here for the fetch row (:func:`resolver_refusal`).
+            reason = f"{name} resolves to {address}, a private address"
+            self.refusals[name] = reason
+            raise DNSLookupError(reason)
+        return address
+
+
+def resolver_refusal(host: str) -> str | None:
+    """Why the installed :class:`GuardedResolver` refused to resolve ``host``, if it did."""
+    from twisted.internet import reactor
+
+    refusals = getattr(getattr(reactor, "resolver", None), "refusals", {})
+    return refusals.get(host)
+
+
 class UrlGuard:
     """Refuses, with the reason, every request the profile does not allow.
 
@@ -86,13 +151,7 @@ class UrlGuard:
         profile = getattr(spider, "profile", None)
         if profile is not None:
             self.allowed = tuple(profile.allowed_domains)
-            own = profile.start_urls + profile.sitemap_urls
-            if profile.allow_private_addresses is not None:
-                self.private_ok = profile.allow_private_addresses
-            else:
-                self.private_ok = bool(own) and all(
-                    private_address(urlsplit(url).hostname or "") for url in own
-                )
+            self.private_ok = private_addresses_allowed(profile)
         else:
             self.allowed = ()
             self.private_ok = True

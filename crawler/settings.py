@@ -56,6 +56,8 @@ DOWNLOADER_MIDDLEWARES = {
 RELNEWS_POLITE = True
 RELNEWS_MAX_CRAWL_DELAY = 30.0
 RELNEWS_MAX_RETRY_AFTER = 300.0
+# The resolved address is checked at connection time too (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
 # http and https only: Scrapy's file, data, ftp and s3 handlers would read this
 # machine's files or reach other services for a URL a hostile site hands over.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}

@@ -235,3 +235,59 @@ def test_other_download_handlers_are_off():
     profile = load_profile("demo").resolve("http://127.0.0.1:8765/")
     handlers = crawl_settings("x.duckdb", profile).getdict("DOWNLOAD_HANDLERS")
     assert {handlers[scheme] for scheme in ("file", "data", "ftp", "s3")} == {None}
+
+
+def test_the_resolver_checks_the_address_a_connection_would_use():
+    """A name that passed the guard and then resolves to a private address (DNS
+    rebinding) fails to resolve."""
+    from types import SimpleNamespace
+
+    from twisted.internet.error import DNSLookupError
+
+    from crawler.guard import GuardedResolver
+
+    remote = load_profile("generic").resolve("http://news.example.invalid/")
+    resolver = GuardedResolver(None, 0, 5.0)
+    resolver.crawler = SimpleNamespace(spider=SimpleNamespace(profile=remote))
+    assert resolver._check("93.184.216.34", "news.example.invalid") == "93.184.216.34"
+    for address in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "::1"):
+        with pytest.raises(DNSLookupError, match="a private address"):
+            resolver._check(address, "news.example.invalid")
+    local = load_profile("demo").resolve("http://127.0.0.1:8765/")
+    resolver.crawler = SimpleNamespace(spider=SimpleNamespace(profile=local))
+    assert resolver._check("127.0.0.1", "127.0.0.1") == "127.0.0.1"
+
+
+REBIND_CRAWL = """
+import sys
+from crawler.profiles import profile_from_dict
+from crawler.run import crawl
+from crawler.settings import DOWNLOADER_MIDDLEWARES
+profile = profile_from_dict({"name": "p", "allow_private_addresses": False,
+                             "start_urls": [sys.argv[1]]})
+# the guard switched off: only the resolver stands between the crawl and 127.0.0.1
+middlewares = {**DOWNLOADER_MIDDLEWARES, "crawler.guard.UrlGuard": None}
+summary = crawl(sys.argv[2], profile, overrides={
+    "DOWNLOADER_MIDDLEWARES": middlewares, "ROBOTSTXT_OBEY": False, "RETRY_TIMES": 0})
+print(summary.status)
+"""
+
+
+def test_the_resolver_refuses_a_private_address_at_connection_time(tripwire, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    db = tmp_path / "rebind.duckdb"
+    with FaultSite(tripwire) as site:
+        result = subprocess.run(
+            [sys.executable, "-c", REBIND_CRAWL, f"http://localhost:{site.port}/", str(db)],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        assert sum(site.requests.values()) == 0, site.requests
+    assert result.stdout.strip() == "failed", result.stderr
+    assert query(db, "SELECT error FROM fetches") == [
+        ("refused: localhost resolves to 127.0.0.1, a private address",)
+    ]

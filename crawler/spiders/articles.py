@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -35,7 +36,7 @@ from twisted.python.failure import Failure
 
 from crawler.analysis import AnalysisError, analyse_page
 from crawler.charset import declared_encoding, decode_html
-from crawler.guard import RefusedRequest
+from crawler.guard import RefusedRequest, resolver_refusal
 from crawler.middlewares import NOT_MODIFIED, REPLAYED
 from crawler.profiles import SiteProfile, load_profile
 from crawler.urls import canonical_url
@@ -400,6 +401,9 @@ def describe_failure(failure: Failure, settings: Any) -> str:
     if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
         return "connection refused: nothing listens there"
     if failure.check(DNSLookupError, CannotResolveHostError):
+        host = urlsplit(failure.request.url).hostname or ""  # type: ignore[attr-defined]
+        if (refusal := resolver_refusal(host)) is not None:
+            return f"refused: {refusal}"
         return f"unknown host: {message}"
     name = failure.type.__name__ if failure.type else "error"
     return f"{name}: {message}" if message else f"{name} (no message)"
