@@ -274,8 +274,10 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
     """Crawl a site into the archive.
 
     A second crawl asks only for what changed (conditional requests, sitemap lastmod);
-    a crawl that was killed is taken up where it stopped. Exit code: 0 done, 1 failed,
-    2 partial (stopped early, or some pages failed), 3 another crawl holds the archive.
+    a crawl that was killed is taken up where it stopped. Exit code: 0 done, 1 failed
+    (nothing answered, or the archive cannot be written), 2 partial (stopped by a limit,
+    or some pages failed), 3 another crawl holds the archive, 4 interrupted by a signal
+    (the next crawl takes it up).
 
     Example: relnews crawl --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
     """
@@ -295,8 +297,9 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
 def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **options: Any) -> None:
     """Incremental crawl, then refit, new lists and evaluation if anything changed.
 
-    For cron and systemd timers. Exit code: 0 done, 1 failed, 2 partial (stopped early,
-    some pages failed, or no model could be fitted), 3 another run holds the archive.
+    For cron and systemd timers (--quiet: errors and one summary line). Exit code: 0
+    done, 1 failed, 2 partial (stopped by a limit, some pages failed, or no model could
+    be fitted), 3 another run holds the archive, 4 interrupted by a signal.
 
     Example: relnews refresh --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
     """

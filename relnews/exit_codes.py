@@ -1,7 +1,7 @@
 """Exit codes of `relnews crawl` and `relnews refresh`, for cron and systemd."""
 
 EXIT_OK = 0  # done
-EXIT_FAILED = 1  # nothing could be done (no page fetched, bad profile, ...)
+EXIT_FAILED = 1  # nothing could be done (nothing answered, archive not writable, ...)
 EXIT_PARTIAL = 2  # stopped by a limit, some pages failed, or no model could be fitted
 EXIT_LOCKED = 3  # another crawl or refresh holds the archive's lock
 EXIT_INTERRUPTED = 4  # stopped by a signal (SIGTERM, Ctrl-C): the next crawl takes it up
