@@ -25,7 +25,6 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
-from scrapy.utils.response import get_meta_refresh
 from twisted.internet.error import (
     ConnectionDone,
     ConnectionLost,
@@ -33,6 +32,7 @@ from twisted.internet.error import (
     DNSLookupError,
 )
 from twisted.python.failure import Failure
+from w3lib.html import get_meta_refresh
 
 from crawler.analysis import AnalysisError, analyse_page
 from crawler.charset import declared_encoding, decode_html
@@ -214,9 +214,9 @@ class ArticleSpider(SitemapSpider):
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
         replayed = REPLAYED in response.flags
         not_modified = NOT_MODIFIED in response.flags
-        location = self._location(response)
-        target, redirect_error = self._redirect_target(response, location)
         text, encoding = self._text(response, not_modified)
+        location = self._location(response, text)
+        target, redirect_error = self._redirect_target(response, location)
         if not_modified:
             validator = response.meta["relnews_validator"]
             fetch = Fetch(
@@ -281,16 +281,16 @@ class ArticleSpider(SitemapSpider):
         declared = declared_encoding(_header(response, "Content-Type"), response.body)
         return decode_html(response.body, declared)
 
-    def _location(self, response: Response) -> str | None:
+    def _location(self, response: Response, text: str) -> str | None:
         """Where a redirect, or a meta refresh, sends the reader (None: nowhere).
 
         The spider follows meta refreshes itself, as it does redirects, so that each hop
         is recorded, checked and counted the same way (Scrapy's middleware is off)."""
         if response.status in REDIRECT_STATUSES:
             return _header(response, "Location")
-        if response.status == 200 and isinstance(response, TextResponse):
+        if response.status == 200 and "http-equiv" in text[:4096].lower():
             try:
-                interval, url = get_meta_refresh(response)
+                interval, url = get_meta_refresh(text[:4096], response.url)
             except ValueError:
                 return None
             if url and interval is not None and interval < self.max_refresh_delay:
