@@ -112,7 +112,7 @@ class Politeness:
     ) -> Response:
         if response.status in BUSY_STATUSES:
             seconds = retry_after_seconds(
-                response.headers.get("Retry-After", b"").decode("latin-1")
+                (response.headers.get("Retry-After") or b"").decode("latin-1")
             )
             if seconds:
                 host = urlparse_cached(request).hostname or ""

@@ -132,11 +132,13 @@ class SiteProfile:
             )
         start = tuple(urljoin(base_url or "", url) for url in self.start_urls) or tuple(site_urls)
         sitemaps = tuple(urljoin(base_url or "", url) for url in self.sitemap_urls)
-        own_sites = {site_entry(url) for url in start + sitemaps}
-        if None in own_sites:
-            bad = next(url for url in start + sitemaps if site_entry(url) is None)
-            raise ProfileError(f"profile {self.name!r}: start URL {bad!r} is not http(s)")
-        domains = self.allowed_domains or tuple(sorted(own_sites))  # type: ignore[type-var]
+        own_sites: set[str] = set()
+        for url in start + sitemaps:
+            entry = site_entry(url)
+            if entry is None:
+                raise ProfileError(f"profile {self.name!r}: start URL {url!r} is not http(s)")
+            own_sites.add(entry)
+        domains = self.allowed_domains or tuple(sorted(own_sites))
         for url in start + sitemaps:
             if (why := fetch_refusal(url, domains)) is not None:
                 raise ProfileError(f"profile {self.name!r}: cannot start from {url!r}: {why}")

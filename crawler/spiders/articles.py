@@ -200,8 +200,8 @@ class ArticleSpider(SitemapSpider):
             entry["loc"] = url
             yield entry
 
-    def _parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
-        self._refused_entries: list[str] = []
+    def _parse_sitemap(self, response: Response) -> Iterable[scrapy.Request | PageRecord]:
+        self._refused_entries = []
         for request in super()._parse_sitemap(response):
             if request.callback == self.parse_page:
                 yield from self._schedule(request.url, kind="sitemap")
