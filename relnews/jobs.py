@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import joblib
 
 from crawler.profiles import SiteProfile
-from crawler.run import CrawlSummary, crawl
 from recommender.policy import ANY_SOURCE, BLOCK, PIN, Rules, ruled_lists
 from recommender.suggestion import Suggestion
 from relnews.exit_codes import EXIT_OF_STATUS, EXIT_OK, EXIT_PARTIAL
 from warehouse import ArchiveLock, QueryResult, Reader, WarehouseError, Writer, opened
 
-if TYPE_CHECKING:  # scikit-learn loads only in the jobs that fit or evaluate
+if TYPE_CHECKING:  # scikit-learn and Scrapy load only in the jobs that need them
+    from crawler.run import CrawlSummary
     from recommender import EvaluationReport, TfidfRecommender
 
 
@@ -426,6 +426,8 @@ def refresh(
     notes: list[str] = []
     with ArchiveLock(db):
         on_step(f"crawling into {db}")
+        from crawler.run import crawl  # Scrapy: only the jobs that crawl load it
+
         summary = crawl(db, profile, url=list(urls), overrides=overrides, lock=False)
         on_step(f"crawl {summary.status}: {summary.describe()}")
         with opened(db, read_only=True) as con:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 
 import duckdb
 import pytest
 
-from conftest import run_relnews
+from conftest import ROOT, run_relnews
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +141,17 @@ def test_profiles_lists_the_demo():
     result = run_relnews("profiles", "--format", "json")
     names = [row["name"] for row in json.loads(result.stdout)]
     assert "demo" in names
+
+
+@pytest.mark.parametrize("command", [["rules"], ["profiles"], ["sql", "select 1"]])
+def test_commands_that_do_not_crawl_do_not_import_scrapy(crawled_demo, command):
+    db, _ = crawled_demo
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [*command] if command == ["profiles"] else [*command, "--db", str(db)]
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "relnews", *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert not {name for name in imported if name.split(".")[0] == "scrapy"}
