@@ -24,8 +24,8 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
+from crawler.page.urls import fetch_refusal, site_entry
 from crawler.profiles import SiteProfile
-from crawler.urls import fetch_refusal, site_entry
 
 
 class RefusedRequest(IgnoreRequest):
@@ -125,7 +125,7 @@ class UrlGuard:
     """Refuses, with the reason, every request the profile does not allow.
 
     - the scheme must be http or https, the host and port one of the profile's
-      ``allowed_domains`` (:func:`crawler.urls.fetch_refusal`);
+      ``allowed_domains`` (:func:`crawler.page.urls.fetch_refusal`);
     - unless the profile allows private addresses (by default: when its own start URLs
       point at one), a host that resolves to a private, loopback or link-local address
       is refused: the resolved address is checked, not just the name.

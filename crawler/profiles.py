@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.selection import compile_selector
-from crawler.urls import fetch_refusal, site_entry
+from crawler.page.selection import compile_selector
+from crawler.page.urls import fetch_refusal, site_entry
 
 
 class ProfileError(ValueError):
@@ -56,7 +56,7 @@ class SiteProfile:
     name: str
     description: str = ""
     # "selectors": the parts of a page are where the selectors say; "generic": found by
-    # crawler.generic (metadata, main-text extraction, related-block detection).
+    # crawler.page.generic (metadata, main-text extraction, related-block detection).
     mode: str = "selectors"
     language: str | None = None
     start_urls: tuple[str, ...] = ()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from crawler.analysis import AnalysisError, analyse_page
+from crawler.page.analysis import analyse_page
+from crawler.page.html import AnalysisError
 from crawler.profiles import SiteProfile
 from warehouse import Reader, Writer, opened
 

@@ -554,7 +554,7 @@ def check_crawl(db: str, site: FaultSite) -> CrawlCheck:
 
 
 def _canonical_path(path: str) -> str:
-    from crawler.urls import canonical_url
+    from crawler.page.urls import canonical_url
 
     return canonical_url("http://x" + path)[len("http://x") :]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.analysis import AnalysisError, analyse_page
+from crawler.page.analysis import analyse_page
+from crawler.page.html import AnalysisError
 from crawler.profiles import ProfileError, load_profile, profile_from_dict
 from recommender import TfidfRecommender
 

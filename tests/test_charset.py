@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.charset import declared_encoding, decode_html
+from crawler.page.charset import declared_encoding, decode_html
 
 FRENCH = "<html><body><p>L’été coûte 5 € : “garanti”, dit la Dr Noémie Duprè.</p></body></html>"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.analysis import analyse_page, parse_html
-from crawler.generic import analyse_generic
+from crawler.page.analysis import analyse_page
+from crawler.page.generic import analyse_generic
+from crawler.page.html import parse_html
 from crawler.profiles import load_profile
 from warehouse.model import DateValue
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.analysis import analyse_page
+from crawler.page.analysis import analyse_page
 from crawler.profiles import builtin_profiles, load_profile
 
 PAGES = Path(__file__).parent / "pages" / "demo"

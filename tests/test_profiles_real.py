@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from crawler.analysis import analyse_page
+from crawler.page.analysis import analyse_page
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
 
 FETCHED_AT = datetime(2025, 3, 1, 12, 0)

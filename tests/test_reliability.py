@@ -27,9 +27,9 @@ from scrapy.utils.test import get_crawler
 
 from conftest import run_relnews
 from crawler.guard import RefusedRequest, UrlGuard, private_address
+from crawler.page.urls import canonical_url, fetch_refusal
 from crawler.profiles import load_profile
 from crawler.spiders.articles import ArticleSpider
-from crawler.urls import canonical_url, fetch_refusal
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 It finds articles through the site's sitemaps, its listings (start URLs and the links
 the profile allows) and the related links themselves. All reading of pages is done by
-:func:`crawler.analysis.analyse_page`; the spider only fetches and hands over.
+:func:`crawler.page.analysis.analyse_page`; the spider only fetches and hands over.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from w3lib.html import get_meta_refresh
 
-from crawler.analysis import AnalysisError, analyse_page
-from crawler.charset import declared_encoding, decode_html
 from crawler.guard import RefusedRequest, resolver_refusal
 from crawler.middlewares import NOT_MODIFIED, REPLAYED
+from crawler.page.analysis import analyse_page
+from crawler.page.charset import declared_encoding, decode_html
+from crawler.page.html import AnalysisError
+from crawler.page.urls import canonical_url
 from crawler.profiles import SiteProfile, load_profile
-from crawler.urls import canonical_url
 from warehouse.model import Fetch, PageRecord, RelatedLink
 
 #: Redirects the spider follows itself, so that each hop is recorded as a fetch and
@@ -272,7 +273,7 @@ class ArticleSpider(SitemapSpider):
                 yield from self._schedule(link)
 
     def _text(self, response: Response, not_modified: bool) -> tuple[str, str | None]:
-        """The page as text, and the encoding it was read with (:mod:`crawler.charset`:
+        """The page as text, and the encoding it was read with (:mod:`crawler.page.charset`:
         Scrapy's own guess misreads undeclared or wrongly declared pages)."""
         if not isinstance(response, TextResponse):
             return "", None

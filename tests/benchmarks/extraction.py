@@ -1,6 +1,6 @@
 """Article-body extraction benchmark for generic analysis.
 
-Runs ``crawler.analysis.analyse_page`` with the ``generic`` profile on the 181 real news
+Runs ``crawler.page.analysis.analyse_page`` with the ``generic`` profile on the 181 real news
 pages of ``../shared/data/article-extraction-benchmark`` (never copied into this
 repository) and scores each extracted body against its gold body the way that folder's
 README says: 4-token shingles, per-page normalised tp/fp/fn, mean precision and recall,
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from crawler.analysis import analyse_page  # noqa: E402
+from crawler.page.analysis import analyse_page  # noqa: E402
 from crawler.profiles import load_profile  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "article-extraction-benchmark"

@@ -2,7 +2,7 @@
 declarations, the related block found by its heading, name or shape, and the main text
 through trafilatura.
 
-``analyse_generic`` is called by :func:`crawler.analysis.analyse_page` for profiles in
+``analyse_generic`` is called by :func:`crawler.page.analysis.analyse_page` for profiles in
 ``generic`` mode, on the tree that function parsed.
 """
 
@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.metadata import read_metadata
+from crawler.page.metadata import read_metadata
+from crawler.page.related_detection import fold, take_related_blocks
 from crawler.profiles import SiteProfile
-from crawler.related_detection import fold, take_related_blocks
 from warehouse.model import Article, RelatedLink
 
 _MIN_BODY_WORDS = 5

@@ -6,20 +6,21 @@ no clock, no network, no database. Test it on saved pages.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 
-from crawler.dates import parse_date, parse_relative_age
+from crawler.page.dates import parse_date, parse_relative_age
+from crawler.page.html import (
+    clean_url,
+    number_related_links,
+    parse_html,
+    select,
+    text_of,
+)
 from crawler.profiles import SiteProfile
-from crawler.selection import compile_selector
-from crawler.urls import canonical_url
 from warehouse.model import Article, DateValue, RelatedLink
 
 
@@ -34,24 +35,6 @@ class PageAnalysis:
     links: tuple[str, ...]
 
 
-class AnalysisError(ValueError):
-    """The page could not be read at all (empty, or not HTML)."""
-
-
-def select(node: etree._Element, selector: str) -> list[etree._Element]:
-    """Elements under ``node`` matching a CSS selector (or ``xpath:`` expression)."""
-    if not selector:
-        return []
-    return [
-        found for found in compile_selector(selector)(node) if isinstance(found, etree._Element)
-    ]
-
-
-def text_of(node: etree._Element) -> str:
-    """The visible text of an element with white space collapsed."""
-    return " ".join(node.text_content().split())
-
-
 def _first_text(node: etree._Element, selector: str) -> str:
     for found in select(node, selector):
         text = text_of(found)
@@ -62,39 +45,6 @@ def _first_text(node: etree._Element, selector: str) -> str:
 
 def _all_texts(node: etree._Element, selector: str) -> tuple[str, ...]:
     return tuple(text for text in (text_of(found) for found in select(node, selector)) if text)
-
-
-def clean_url(href: str, base: str) -> str | None:
-    """``href`` made absolute against ``base`` and canonical; None unless http(s)."""
-    href = href.strip()
-    if not href or href.startswith(("javascript:", "mailto:", "tel:", "data:")):
-        return None
-    if not href.startswith(("?", "#")) and base.find("/", base.find("//") + 2) != -1:
-        # Only the base's folder matters then: pages of one folder share their results.
-        base = base[: base.rfind("/") + 1]
-    return _resolve(href, base)
-
-
-@lru_cache(maxsize=1 << 16)  # the same links recur on every page of a site
-def _resolve(href: str, base: str) -> str | None:
-    try:
-        url, _fragment = urldefrag(urljoin(base, href))
-        return canonical_url(url) if urlsplit(url).scheme in ("http", "https") else None
-    except ValueError:  # e.g. href="http://[ccpa-preferences]": one bad link, not a bad page
-        return None
-
-
-def parse_html(html: str | bytes) -> etree._Element:
-    """Parse a page once with lxml; raise AnalysisError when there is nothing to parse."""
-    if isinstance(html, str):
-        # lxml refuses str input that carries an XML encoding declaration.
-        html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html, count=1)
-    if not html or not html.strip():
-        raise AnalysisError("empty page")
-    try:
-        return lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError) as error:
-        raise AnalysisError(f"not an HTML page: {error}") from error
 
 
 def analyse_page(
@@ -115,7 +65,7 @@ def analyse_page(
         base = urljoin(url, href.strip())
     if profile.mode == "generic":
         # Imported here: trafilatura is only loaded by crawls that need it.
-        from crawler.generic import analyse_generic
+        from crawler.page.generic import analyse_generic
 
         article, related_links = analyse_generic(root, url, base, profile, fetched_at)
     else:
@@ -138,30 +88,6 @@ def analyse_page(
         related_links=tuple(related_links) if article else (),
         links=tuple(dict.fromkeys(links)),
     )
-
-
-def number_related_links(
-    candidates: Iterable[tuple[str, str, str | None, DateValue | None, str | None]],
-) -> tuple[RelatedLink, ...]:
-    """Related links from ``(target, anchor text, displayed age, its date, heading)`` in
-    page order: positions 1, 2, 3...; a target listed twice keeps its first place."""
-    links: list[RelatedLink] = []
-    seen: set[str] = set()
-    for target, anchor_text, age, published, heading in candidates:
-        if target in seen:
-            continue
-        seen.add(target)
-        links.append(
-            RelatedLink(
-                target_url=target,
-                anchor_text=anchor_text,
-                position=len(links) + 1,
-                displayed_age=age,
-                target_published=published,
-                heading=heading,
-            )
-        )
-    return tuple(links)
 
 
 def _related_by_selectors(

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.analysis import clean_url, text_of
-from crawler.dates import parse_date
+from crawler.page.dates import parse_date
+from crawler.page.html import clean_url, text_of
 from warehouse.model import DateValue
 
 # JSON-LD types that describe the page's own article, most specific first; a WebPage

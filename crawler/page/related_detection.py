@@ -26,8 +26,8 @@ from urllib.parse import urldefrag, urlsplit
 
 from lxml import etree
 
-from crawler.analysis import clean_url, number_related_links, text_of
-from crawler.dates import parse_relative_age
+from crawler.page.dates import parse_relative_age
+from crawler.page.html import clean_url, number_related_links, text_of
 from warehouse.model import DateValue, RelatedLink
 
 # Headings, compared after folding case, accents and punctuation. A heading matches when
