@@ -90,7 +90,7 @@ class ArchiveMiddleware:
 
     def process_response(
         self, request: Request, response: Response, spider: Any = None
-    ) -> Response:
+    ) -> Response | Request:
         validator = request.meta.get("relnews_validator")
         if response.status != 304 or validator is None:
             return response

@@ -140,7 +140,7 @@ class WarehousePipeline:
         if hasattr(engine, "close_spider_async"):  # Scrapy 2.14 and later
             closing = deferred_from_coro(engine.close_spider_async(reason=WRITE_FAILED))
         else:
-            closing = engine.close_spider(self.crawler.spider, WRITE_FAILED)
+            closing = engine.close_spider(self.crawler.spider, WRITE_FAILED)  # type: ignore[arg-type]
         closing.addErrback(lambda failure: logger.error("cannot stop the crawl: %s", failure))
 
     def close_spider(self, spider: Any = None) -> None:
@@ -161,12 +161,13 @@ class WarehousePipeline:
                 self._write_failed(self.writer.error)
                 return
             writer = Writer(self.session.con)
-            counts = writer.run_counts(self.session.run_id)
+            run_id = self.session.begin_run()  # this crawl's run, begun when it opened
+            counts = writer.run_counts(run_id)
             status = run_status(reason, counts["answered"], counts["errors"])
             stats.set_value("relnews/status", status)
             for key, value in counts.items():
                 stats.set_value(f"relnews/{key}", value)
-            writer.finish_run(self.session.run_id, status, stats=stats.get_stats(), counts=counts)
+            writer.finish_run(run_id, status, stats=stats.get_stats(), counts=counts)
         finally:
             try:
                 self.session.end()

@@ -84,6 +84,12 @@ class OneLineLogs(logging.Filter):
         return True
 
 
+def _answered(stats: dict[str, Any]) -> int:
+    """Pages the site answered; after a failed write, the pages the archive holds."""
+    answered = stats.get("relnews/answered")
+    return int(answered if answered is not None else stats.get("relnews/pages_fetched") or 0)
+
+
 def _one_line_logs() -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, OneLineLogs) for f in handler.filters):
@@ -160,6 +166,6 @@ def crawl(
         stats=stats,
         status=str(stats.get("relnews/status") or "failed"),
         articles_gone=int(stats.get("relnews/articles_gone", 0)),
-        answered=int(stats.get("relnews/answered", stats.get("relnews/pages_fetched", 0))),
+        answered=_answered(stats),
         cause=finish_cause(str(stats.get("finish_reason", "unknown")), stats),
     )

@@ -58,7 +58,8 @@ class WarehouseSession:
         session = getattr(crawler, "relnews_session", None)
         if session is None:
             spider = crawler.spider
-            profile = spider.profile
+            assert spider is not None, "the crawl's spider is made before its components"
+            profile = spider.profile  # type: ignore[attr-defined]  # ArticleSpider's
             urls = profile.start_urls + profile.sitemap_urls
             session = cls(
                 db=crawler.settings.get("RELNEWS_DB"),
@@ -68,7 +69,7 @@ class WarehouseSession:
                 resume=crawler.settings.getbool("RELNEWS_RESUME", True),
                 wait=crawler.settings.getfloat("RELNEWS_DB_WAIT", 0.0),
             )
-            crawler.relnews_session = session
+            crawler.relnews_session = session  # type: ignore[attr-defined]  # one per crawl
         return session
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -264,6 +265,11 @@ def _french(text: str) -> str:
     return text
 
 
+def _next_of(picks: Iterator[str]) -> Callable[[re.Match[str]], str]:
+    """A replacement for re.sub that takes the next of ``picks`` at each match."""
+    return lambda _match: next(picks)
+
+
 @dataclass
 class _Draft:
     """An article while it is being written, before its related block is known."""
@@ -434,7 +440,7 @@ class _Builder:
         # {G} and {V} may occur several times in one template, each a different word.
         for slot, words in (("{G}", vocab.GENERAL), ("{V}", vocab.COVARIATES)):
             picks = iter(rng.sample(words, template.count(slot)))
-            template = re.sub(re.escape(slot), lambda _, picks=picks: next(picks), template)
+            template = re.sub(re.escape(slot), _next_of(picks), template)
         return _french(template.format(**values))
 
     def _journal(self, draft: _Draft) -> str:

@@ -199,9 +199,9 @@ class _Handler(BaseHTTPRequestHandler):
         if rubrique is not None:
             values = parse_qs(url.query).get("page", ["1"])
             page = int(values[0]) if re.fullmatch(r"[0-9]{1,6}", values[0]) else 0
-            text = pages.listing_page(site, rubrique, page, now)
-            if text is not None:
-                return _html(text)
+            listing = pages.listing_page(site, rubrique, page, now)
+            if listing is not None:
+                return _html(listing)
 
         match = _THEME.match(path)
         theme = site.theme(match.group(1)) if match else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .suggestion import Suggestion
 
@@ -173,7 +174,8 @@ def apply_rules(
     return chosen
 
 
-Key = Hashable
+#: A source of a list: an archived article's URL, or None for a new text.
+Key = TypeVar("Key", bound=Hashable | None)
 
 
 def ruled_lists(

@@ -378,7 +378,7 @@ def evaluate(db: Path, test_fraction: float, seed: int, report_dir: Path | None,
         click.echo(report.format_table())
     else:
         columns = ["mode", "method", "metric", "value", "ci_low", "ci_high", "n_queries"]
-        rows = [[row[name] for name in columns] for row in report.as_dicts()]
+        rows = [tuple(row[name] for name in columns) for row in report.as_dicts()]
         echo_rows(columns, rows, fmt)
     if report_dir is not None:
         from recommender.report import write_report

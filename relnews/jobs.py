@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import joblib
 
@@ -199,7 +199,7 @@ def related_lists(
         rules,
         max_depth=len(model.urls_),
         published=published,
-        source_times=published,
+        source_times=cast("Mapping[str | None, float]", published),  # None: no time
         fresh_days=fresh_days,
         now=now,
         live=titles,

@@ -131,12 +131,19 @@ def format_rows(
 class ListItem(Protocol):
     """One line of a related list (:class:`relnews.jobs.RelatedArticle`)."""
 
-    rank: int
-    title: str
-    url: str
-    score: float | None
-    shared_terms: tuple[str, ...]
-    pinned: bool
+    # read-only, as a frozen dataclass's fields are
+    @property
+    def rank(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def shared_terms(self) -> tuple[str, ...]: ...
+    @property
+    def pinned(self) -> bool: ...
 
 
 def list_rows(items: Sequence[ListItem], fmt: str) -> list[tuple]:

@@ -11,12 +11,21 @@ import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 
 class WarehouseError(Exception):
     """A problem with the archive file that the user can act on."""
+
+
+def one_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate, ``RETURNING``...)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise WarehouseError("the archive answered no row where one was expected")
+    return row
 
 
 def migrations() -> list[tuple[str, str]]:
@@ -86,7 +95,9 @@ def connect(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     existed = path.exists() and path.stat().st_size > 0
-    config = dict(SANDBOX) if sandboxed and read_only else {}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        dict(SANDBOX) if sandboxed and read_only else {}
+    )
     deadline = time.monotonic() + wait
     while True:
         try:

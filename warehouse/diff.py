@@ -37,7 +37,7 @@ def _label(field: str, version: dict[str, Any]) -> str:
 
 def diff_versions(old: dict[str, Any], new: dict[str, Any]) -> str:
     """A unified diff of the fields that differ between two versions ('' if none)."""
-    parts = []
+    parts: list[str] = []
     for field in FIELDS:
         if old.get(field) == new.get(field):
             continue

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from warehouse.database import one_row
 from warehouse.model import Article, DateValue, EditorialLink, Validator
 
 
@@ -101,7 +102,7 @@ class Reader:
             "evaluations",
         )
         return {
-            table: int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            table: int(one_row(self.con.execute(f"SELECT count(*) FROM {table}"))[0])
             for table in tables
         }
 
@@ -170,9 +171,11 @@ class Reader:
     def editor_rules(self, source_url: str | None = None) -> QueryResult:
         """The editors' pins and blocks (of one source, with the '*' blocks, when given),
         pins in the order they were made; none in an archive older than the rules."""
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'editor_rules'"
-        ).fetchone()[0]
+        exists = one_row(
+            self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'editor_rules'"
+            )
+        )[0]
         columns = "source_url, target_url, rule, created_at, note"
         if not exists:  # opened read-only, so not migrated yet: there can be no rule
             return QueryResult(columns.split(", "), [])

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from warehouse.database import one_row
 from warehouse.model import Article, PageRecord, RelatedLink
 
 #: Shortest body (characters) for which equal content makes two URLs one article.
@@ -188,10 +189,13 @@ class Writer:
 
     def start_run(self, site: str, profile: str, started_at: datetime | None = None) -> int:
         """Record a new crawl run and return its id."""
-        row = self.con.execute(
-            "INSERT INTO crawl_runs (site, profile, started_at) VALUES (?, ?, ?) RETURNING run_id",
-            [site, profile, started_at or _now()],
-        ).fetchone()
+        row = one_row(
+            self.con.execute(
+                "INSERT INTO crawl_runs (site, profile, started_at) VALUES (?, ?, ?)"
+                " RETURNING run_id",
+                [site, profile, started_at or _now()],
+            )
+        )
         return int(row[0])
 
     def resumable_run(self, site: str, profile: str) -> int | None:
@@ -237,7 +241,7 @@ class Writer:
 
     def run_counts(self, run_id: int) -> dict[str, int]:
         """What a run has stored so far."""
-        row = self.con.execute(
+        cursor = self.con.execute(
             """
             SELECT
               (SELECT count(*) FROM fetches WHERE run_id = $run),
@@ -253,7 +257,8 @@ class Writer:
                  (SELECT started_at FROM crawl_runs WHERE run_id = $run))
             """,
             {"run": run_id},
-        ).fetchone()
+        )
+        row = one_row(cursor)
         keys = (
             "pages_fetched",  # every fetch row, failed attempts included
             "answered",  # fetches the server answered (with any status)
@@ -610,11 +615,13 @@ class Writer:
     def remove_editor_rule(self, source_url: str, target_url: str, rule: str) -> bool:
         """Drop a pin or a block; False when there was no such rule."""
         with self._transaction():
-            found = self.con.execute(
-                "SELECT count(*) FROM editor_rules"
-                " WHERE source_url = ? AND target_url = ? AND rule = ?",
-                [source_url, target_url, rule],
-            ).fetchone()[0]
+            found = one_row(
+                self.con.execute(
+                    "SELECT count(*) FROM editor_rules"
+                    " WHERE source_url = ? AND target_url = ? AND rule = ?",
+                    [source_url, target_url, rule],
+                )
+            )[0]
             self.con.execute(
                 "DELETE FROM editor_rules WHERE source_url = ? AND target_url = ? AND rule = ?",
                 [source_url, target_url, rule],
@@ -648,16 +655,16 @@ class Writer:
 
         One set-based insert per 200,000 rows: a million rows take seconds, not minutes.
         """
-        rows = [(model_id, s, r, t, float(score), list(terms)) for s, r, t, score, terms in rows]
+        table = [(model_id, s, r, t, float(score), list(terms)) for s, r, t, score, terms in rows]
         with self._transaction():
             self.con.execute("DELETE FROM recommendations WHERE model_id = ?", [model_id])
-            for start in range(0, len(rows), 200_000):
+            for start in range(0, len(table), 200_000):
                 self._insert(
                     "INSERT INTO recommendations SELECT * FROM {rows}",
                     _RECOMMENDATION_COLUMNS,
-                    rows[start : start + 200_000],
+                    table[start : start + 200_000],
                 )
-        return len(rows)
+        return len(table)
 
     def save_evaluation(
         self,
@@ -687,7 +694,7 @@ class Writer:
         int
             The new evaluation id.
         """
-        evaluation_id = int(self.con.execute("SELECT nextval('evaluation_ids')").fetchone()[0])
+        evaluation_id = int(one_row(self.con.execute("SELECT nextval('evaluation_ids')"))[0])
         created_at = _now()
         values = []
         for row in rows:

@@ -69,7 +69,7 @@ def analyse_page(
 
         article, related_links = analyse_generic(root, url, base, profile, fetched_at)
     else:
-        related_links = _related_by_selectors(root, base, profile, fetched_at)
+        related_links = tuple(_related_by_selectors(root, base, profile, fetched_at))
         article = None
         title = _first_text(root, profile.selectors.title)
         if profile.is_article_url(url) and title:

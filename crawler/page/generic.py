@@ -46,7 +46,7 @@ def analyse_generic(
     same_host = canonical and urlsplit(canonical).netloc == urlsplit(url).netloc
     return (
         Article(
-            url=canonical if same_host else url,
+            url=canonical if same_host and canonical else url,
             title=meta.title,
             lead=lead,
             body=body,

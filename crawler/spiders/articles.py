@@ -88,7 +88,7 @@ class ArticleSpider(SitemapSpider):
         urls = url.split() if isinstance(url, str) else list(url or [])
         self.profile = profile.resolve(urls)
         self.sitemap_urls = self.profile.sitemap_urls
-        self.start_urls = self.profile.start_urls
+        self.start_urls = list(self.profile.start_urls)
         self.allowed_domains = list(self.profile.allowed_domains)
         self.sitemap_rules = [("", "parse_page")]
         self.max_age_days = float(max_age_days) if max_age_days not in (None, "") else None
@@ -183,7 +183,8 @@ class ArticleSpider(SitemapSpider):
             if not self.profile.should_follow(url):
                 continue
             lastmod = _parse_lastmod(entry.get("lastmod"))
-            if lastmod is not None and self._cutoff() and lastmod < self._cutoff():
+            cutoff = self._cutoff()
+            if lastmod is not None and cutoff is not None and lastmod < cutoff:
                 self.crawler.stats.inc_value("relnews/skipped_too_old")
                 continue
             self.sitemap_locs.add(url)
@@ -201,7 +202,7 @@ class ArticleSpider(SitemapSpider):
             entry["loc"] = url
             yield entry
 
-    def _parse_sitemap(self, response: Response) -> Iterable[scrapy.Request | PageRecord]:
+    def _parse_sitemap(self, response: Response) -> Iterable[Any]:  # requests and records
         self._refused_entries = []
         for request in super()._parse_sitemap(response):
             if request.callback == self.parse_page:
@@ -225,7 +226,7 @@ class ArticleSpider(SitemapSpider):
                 final_url=response.url,
                 fetched_at=fetched_at,
                 status=304,
-                encoding=response.encoding,
+                encoding=encoding,
                 etag=_header(response, "ETag") or validator.etag,
                 last_modified=_header(response, "Last-Modified") or validator.last_modified,
                 stored_hash=validator.content_hash,
