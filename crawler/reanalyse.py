@@ -27,12 +27,7 @@ def reanalyse(
     with opened(db) as con:
         reader, writer = Reader(con), Writer(con)
         captures = reader.validators(site)
-        fetch_ids = dict(
-            reader.query(
-                "SELECT url, max(fetch_id) FROM fetches WHERE content_hash IS NOT NULL"
-                " AND status BETWEEN 200 AND 299 GROUP BY url"
-            ).rows
-        )
+        fetch_ids = reader.latest_page_fetches()
         run_id = writer.start_run(site or "all", f"reanalyse:{profile.name}")
         total, done, failed = len(captures), 0, 0
         batch = []

@@ -127,11 +127,11 @@ def load_model(db: str | Path, model_id: str | None = None) -> tuple[str, TfidfR
 def model_file(reader: Reader, db: str | Path, model_id: str | None = None) -> tuple[str, Path]:
     """The id and file of the newest fitted model (or the one named), or a clear error."""
     model_id = model_id or reader.latest_model_id()
-    rows = reader.query("SELECT path FROM models WHERE model_id = ?", [model_id]).rows
-    if not model_id or not rows:
+    stored_path = reader.model_path(model_id) if model_id else None
+    if not model_id or stored_path is None:
         raise WarehouseError(f"{db} has no fitted model{f' {model_id}' if model_id else ''}: "
                              "run `relnews fit` first")  # fmt: skip
-    stored = Path(rows[0][0])
+    stored = Path(stored_path)
     # Beside the archive first: an archive folder moved, or used from another working
     # folder, still finds its models.
     beside = models_dir_for(db) / stored.name

@@ -9,18 +9,14 @@ from typing import Any
 import duckdb
 
 from warehouse.database import WarehouseError
+from warehouse.reader import Reader
 
 FIELDS = ("title", "lead", "body", "published_at", "rubrique", "tags", "author", "sources")
 
 
 def versions(con: duckdb.DuckDBPyConnection, url: str) -> list[dict[str, Any]]:
     """Every version of an article, oldest first."""
-    cursor = con.execute(
-        "SELECT version_id, run_id, fetched_at, " + ", ".join(FIELDS) +
-        " FROM article_versions WHERE url = ? ORDER BY version_id", [url]
-    )  # fmt: skip
-    columns = [column[0] for column in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return Reader(con).versions(url, FIELDS)
 
 
 def _lines(value: Any) -> list[str]:

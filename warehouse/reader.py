@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,44 @@ class Reader:
             [site] if site else [],
         ).fetchall()
         return {row[0]: Validator(*row) for row in rows}
+
+    def latest_page_fetches(self) -> dict[str, int]:
+        """The newest fetch id of every URL that got a stored page (2xx with a capture)."""
+        rows = self.con.execute(
+            "SELECT url, max(fetch_id) FROM fetches WHERE content_hash IS NOT NULL"
+            " AND status BETWEEN 200 AND 299 GROUP BY url"
+        ).fetchall()
+        return {url: int(fetch_id) for url, fetch_id in rows}
+
+    def page_fetches(self, latest_only: bool = False) -> list[tuple[Any, ...]]:
+        """Every fetch that got a stored page, in fetch order (with ``latest_only``, each
+        URL's newest): ``(url, fetched_at, status, content_type, etag, last_modified,
+        content_hash)``, what a WARC record needs."""
+        return self.con.execute(
+            "SELECT url, fetched_at, status, content_type, etag, last_modified, content_hash"
+            " FROM fetches WHERE content_hash IS NOT NULL AND status BETWEEN 200 AND 299"
+            + (
+                " QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetch_id DESC) = 1"
+                if latest_only
+                else ""
+            )
+            + " ORDER BY fetch_id"
+        ).fetchall()
+
+    def model_path(self, model_id: str) -> str | None:
+        """Where the model ``model_id`` was saved when it was fitted (None: no such model)."""
+        row = self.con.execute("SELECT path FROM models WHERE model_id = ?", [model_id]).fetchone()
+        return None if row is None else str(row[0])
+
+    def versions(self, url: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Every version of an article, oldest first: id, run, fetch time and ``fields``."""
+        cursor = self.con.execute(
+            "SELECT version_id, run_id, fetched_at, " + ", ".join(fields)
+            + " FROM article_versions WHERE url = ? ORDER BY version_id",
+            [url],
+        )  # fmt: skip
+        columns = [column[0] for column in cursor.description or []]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     def live_articles(self, site: str | None = None) -> dict[str, datetime]:
         """Every live (not gone) article of one site (by netloc), or all, with the time it

@@ -18,16 +18,7 @@ def export_warc(con: duckdb.DuckDBPyConnection, path: str | Path, latest_only: b
     With ``latest_only``, only each URL's newest capture is written.
     """
     reader = Reader(con)
-    rows = reader.query(
-        "SELECT url, fetched_at, status, content_type, etag, last_modified, content_hash"
-        " FROM fetches WHERE content_hash IS NOT NULL AND status BETWEEN 200 AND 299"
-        + (
-            " QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetch_id DESC) = 1"
-            if latest_only
-            else ""
-        )
-        + " ORDER BY fetch_id"
-    ).rows
+    rows = reader.page_fetches(latest_only)
     count = 0
     with open(path, "wb") as output:
         writer = WARCWriter(output, gzip=str(path).endswith(".gz"))
