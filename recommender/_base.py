@@ -28,6 +28,12 @@ class ArchiveMixin:
     Subclasses set ``before_only`` and implement ``recommend``.
     """
 
+    # Set by fit (``_archive_state``) and by the subclass's __init__; declared for mypy.
+    urls_: np.ndarray  # of str, dtype object
+    index_: dict[str, int]
+    published_: np.ndarray
+    before_only: bool
+
     def _archive_state(self, articles: list[Article]) -> dict[str, object]:
         """The fitted attributes describing ``articles`` (already checked and sorted)."""
         urls = np.array([article.url for article in articles], dtype=object)

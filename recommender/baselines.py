@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -195,7 +196,7 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
         """
         articles = self._check_articles(articles)
         state = self._archive_state(articles)
-        published = state["published_"]
+        published = cast(np.ndarray, state["published_"])
         undated = np.isnan(published)
         newest_first = -np.where(undated, 0.0, published)
         order = np.lexsort((np.arange(published.size), newest_first, undated))

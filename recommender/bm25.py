@@ -94,6 +94,13 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         Each article as a query: 1 for each distinct term.
     """
 
+    # Learned state (set by fit), declared for mypy.
+    vectorizer_: CountVectorizer
+    idf_: np.ndarray
+    avg_length_: float
+    weights_: sparse.csr_matrix
+    queries_: sparse.csr_matrix
+
     def __init__(
         self,
         *,

@@ -33,6 +33,7 @@ Every per-query score comes with a 95% percentile bootstrap interval over querie
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -360,7 +361,9 @@ class EvaluationReport:
     ) -> tuple[float, float] | None:
         """The confidence interval of a score, or None."""
         row = self.row(method, metric, mode)
-        return None if row.ci_low is None else (row.ci_low, row.ci_high)
+        if row.ci_low is None or row.ci_high is None:
+            return None
+        return (row.ci_low, row.ci_high)
 
     @property
     def automatic_block(self) -> str | None:
@@ -580,8 +583,8 @@ def _metric_functions(k: int, ks: Sequence[int], ndcg_k: int, depth: int) -> dic
     }
     for cut in ks:
         if cut != k:
-            metrics[f"R@{cut}"] = lambda ranked, rel, cut=cut: recall_at_k(ranked, rel, cut)
-            metrics[f"hit@{cut}"] = lambda ranked, rel, cut=cut: hit_at_k(ranked, rel, cut)
+            metrics[f"R@{cut}"] = functools.partial(recall_at_k, k=cut)
+            metrics[f"hit@{cut}"] = functools.partial(hit_at_k, k=cut)
     metrics[f"nDCG@{ndcg_k}"] = lambda ranked, rel: ndcg_at_k(ranked, rel, ndcg_k)
     metrics["MRR"] = lambda ranked, rel: reciprocal_rank(ranked, rel, depth)
     return metrics

@@ -181,7 +181,7 @@ class PairFeaturizer:
     def encode(
         self,
         published: np.ndarray,
-        rubriques: Sequence[str | None],
+        rubriques: Sequence[str | None] | np.ndarray,
         tags: Sequence[frozenset[str]],
         folders: Sequence[tuple[str, ...]],
     ) -> Metadata:
@@ -254,12 +254,12 @@ class PairFeaturizer:
                 self._top(co_cited.copy(), metadata, rows, self.n_candidates),
             ]
         n = self.n_articles
-        keys = [
+        kind_keys = [
             kind[0][kind[3] < self.n_candidates] * n + kind[1][kind[3] < self.n_candidates]
             for kind in kinds
         ]  # (source, target) of each kind's candidates, as source * n + target
-        text_keys = _unique(np.concatenate(keys[:2]))
-        keys = _unique(np.concatenate(keys))
+        text_keys = _unique(np.concatenate(kind_keys[:2]))
+        keys = _unique(np.concatenate(kind_keys))
         source, target = keys // n, keys % n
         from_text = np.isin(keys, text_keys, assume_unique=True)
 

@@ -242,7 +242,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             labels[True] = labels[False]
         grid = list(self.param_grid) if self.param_grid is not None else list(DEFAULT_GRID)
         fit_parts = {key: np.isin(block.sources, train_rows) for key, block in pairs.items()}
-        self.validation_scores_ = []
+        self.validation_scores_: list[dict[str, Any]] = []
         if all(_both_classes(labels[key][fit_parts[key]]) for key in pairs):
             for params in grid:
                 scores = {}
@@ -527,7 +527,9 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         queries, whole = explain
         tfidf = self.tfidf_
         terms = tfidf.shared_terms_of_pairs(queries, sources, targets, self.tfidf_queries_)
-        short = np.array([not found for found in terms], dtype=bool) if self.n_explain else []
+        short: np.ndarray | list[bool] = (
+            np.array([not found for found in terms], dtype=bool) if self.n_explain else []
+        )
         if np.any(short):
             again = tfidf.shared_terms_of_pairs(whole, sources[short], targets[short])
             for position, found in zip(np.flatnonzero(short).tolist(), again, strict=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 
 __all__ = [
     "catalogue_coverage",
@@ -22,16 +22,16 @@ __all__ = [
 ]
 
 
-def _check(relevant: Collection[str], k: int | None) -> None:
+def _check(relevant: Collection[Hashable], k: int | None) -> None:
     if len(relevant) == 0:
         raise ValueError("relevant set is empty: the query cannot be judged")
     if k is not None and (isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1):
         raise ValueError(f"k must be a positive integer, got {k!r}")
 
 
-def _hits(ranked: Sequence[str], relevant: Collection[str], k: int | None) -> list[bool]:
+def _hits(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int | None) -> list[bool]:
     """For each of the first ``k`` positions, whether it holds a not yet seen relevant url."""
-    seen: set[str] = set()
+    seen: set[Hashable] = set()
     hits = []
     for url in ranked if k is None else ranked[:k]:
         hits.append(url in relevant and url not in seen)
@@ -39,7 +39,7 @@ def _hits(ranked: Sequence[str], relevant: Collection[str], k: int | None) -> li
     return hits
 
 
-def precision_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
+def precision_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
     """Share of the first ``k`` positions that hold a relevant url.
 
     Parameters
@@ -60,7 +60,7 @@ def precision_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> 
     return sum(_hits(ranked, relevant, k)) / k
 
 
-def recall_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
+def recall_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
     """Share of the relevant urls found in the first ``k`` positions.
 
     Parameters
@@ -81,7 +81,7 @@ def recall_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> flo
     return sum(_hits(ranked, relevant, k)) / len(set(relevant))
 
 
-def ndcg_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
+def ndcg_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
     """Normalised discounted cumulative gain, binary relevance.
 
     ``DCG = sum(1 / log2(i + 1))`` over the relevant positions ``i`` (1-based) among the
@@ -109,7 +109,7 @@ def ndcg_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float
 
 
 def reciprocal_rank(
-    ranked: Sequence[str], relevant: Collection[str], k: int | None = None
+    ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int | None = None
 ) -> float:
     """``1 / rank`` of the first relevant url, 0 when none is found.
 
@@ -134,7 +134,7 @@ def reciprocal_rank(
     return 0.0
 
 
-def hit_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
+def hit_at_k(ranked: Sequence[Hashable], relevant: Collection[Hashable], k: int) -> float:
     """1.0 when a relevant url is among the first ``k`` positions, else 0.0.
 
     Parameters
@@ -156,7 +156,7 @@ def hit_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
 
 
 def catalogue_coverage(
-    ranked_lists: Iterable[Sequence[str]], catalogue: Collection[str], k: int
+    ranked_lists: Iterable[Sequence[Hashable]], catalogue: Collection[Hashable], k: int
 ) -> float:
     """Share of the catalogue that appears in at least one top-``k`` list.
 

@@ -71,13 +71,15 @@ def chart_svg(report: EvaluationReport, mode: str) -> str:
     axes = figure.add_subplot()
     positions = np.arange(len(metrics))
     for i, method in enumerate(methods):
-        values, errors = [], [[], []]
+        values: list[float] = []
+        errors: list[list[float]] = [[], []]
         for metric in metrics:
             row = part.row(method, metric)
             values.append(row.value)
-            has_ci = row.ci_low is not None and row.ci_high is not None
-            errors[0].append(max(row.value - row.ci_low, 0.0) if has_ci else 0.0)
-            errors[1].append(max(row.ci_high - row.value, 0.0) if has_ci else 0.0)
+            low, high = row.ci_low, row.ci_high
+            has_ci = low is not None and high is not None
+            errors[0].append(max(row.value - low, 0.0) if low is not None and has_ci else 0.0)
+            errors[1].append(max(high - row.value, 0.0) if high is not None and has_ci else 0.0)
         axes.bar(
             positions + (i - (len(methods) - 1) / 2) * width,
             values,
