@@ -38,9 +38,10 @@ import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from scipy import stats
 
 from warehouse.model import Article, EditorialLink
 
@@ -522,8 +523,9 @@ def bootstrap_interval(
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
     random_state: int | np.random.Generator | None = 0,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of per-query scores.
+) -> tuple[Any, Any]:  # floats, or arrays for 2-d scores
+    """Percentile bootstrap interval of the mean of per-query scores
+    (``scipy.stats.bootstrap``, seeded).
 
     Parameters
     ----------
@@ -551,19 +553,23 @@ def bootstrap_interval(
         raise ValueError("no score to resample")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    rng = np.random.default_rng(random_state)
-    # Resample in blocks so memory stays bounded however many queries there are.
-    block = max(1, (1 << 22) // n_queries)
-    means = np.empty((matrix.shape[0], n_bootstrap))
-    for start in range(0, n_bootstrap, block):
-        stop = min(start + block, n_bootstrap)
-        size = stop - start
-        drawn = rng.integers(0, n_queries, size=(size, n_queries))
-        drawn += (np.arange(size) * n_queries)[:, np.newaxis]
-        counts = np.bincount(drawn.ravel(), minlength=size * n_queries)
-        means[:, start:stop] = matrix @ counts.reshape(size, n_queries).T / n_queries
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha], axis=1)
+    if n_queries == 1:  # every resample is the one query (scipy wants two or more)
+        low, high = matrix[:, 0].copy(), matrix[:, 0].copy()
+    else:
+        # scipy's percentile bootstrap; every row resampled with the same queries, in
+        # batches so that memory stays bounded however many queries there are.
+        result = stats.bootstrap(
+            (matrix,),
+            np.mean,
+            n_resamples=n_bootstrap,
+            confidence_level=confidence,
+            method="percentile",
+            axis=-1,
+            vectorized=True,
+            batch=max(1, (1 << 22) // n_queries),
+            random_state=np.random.default_rng(random_state),
+        )
+        low, high = result.confidence_interval
     if flat:
         return float(low[0]), float(high[0])
     return low, high
