@@ -115,3 +115,21 @@ def test_catalogue_coverage():
     assert catalogue_coverage([], ["a"], 1) == 0.0
     with pytest.raises(ValueError):
         catalogue_coverage(lists, ["a"], 0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ndcg_agrees_with_scikit_learn(seed):
+    """An independent implementation: sklearn's ndcg_score over the same judgements."""
+    import numpy as np
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.default_rng(seed)
+    items = [f"u{i}" for i in range(40)]
+    k = int(rng.integers(1, 12))
+    ranked = list(rng.permutation(items)[: int(rng.integers(k, 30))])  # at least k long
+    relevant = set(rng.choice(items, size=int(rng.integers(1, 8)), replace=False))
+    # every item judged: the ranked ones by their rank, the others below them all
+    scores = {url: len(items) - position for position, url in enumerate(ranked)}
+    y_true = np.array([[1.0 if url in relevant else 0.0 for url in items]])
+    y_score = np.array([[scores.get(url, -1.0 - i) for i, url in enumerate(items)]])
+    assert ndcg_at_k(ranked, relevant, k) == pytest.approx(ndcg_score(y_true, y_score, k=k))
