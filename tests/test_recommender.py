@@ -551,3 +551,22 @@ def test_evaluate_counts_only_queries_with_relevant_targets():
     assert {row.n_queries for row in report.rows} == {1}
     with pytest.raises(ValueError, match="no query"):
         evaluate({"tfidf": model}, [first], relevant)
+
+
+def test_bm25_scores_agree_with_bm25s():
+    """An independent implementation: bm25s's Lucene variant has the same idf,
+    ln(1 + (N - df + 0.5) / (df + 0.5)), and term weight tf / (tf + k1 (1 - b + b L/avgL));
+    ours multiplies the weight by (k1 + 1), which ranks alike."""
+    bm25s = pytest.importorskip("bm25s", reason="bm25s is a test dependency (.[test])")
+    from recommender import Bm25Recommender
+
+    model = Bm25Recommender(k1=1.4, b=0.7).fit(CORPUS)
+    analyze = model.vectorizer_.build_analyzer()
+    by_url = {article.url: article for article in CORPUS}
+    corpus_tokens = [analyze(model._document(by_url[url])) for url in model.urls_]
+    reference = bm25s.BM25(method="lucene", k1=1.4, b=0.7)
+    reference.index(corpus_tokens, show_progress=False)
+    for row, tokens in enumerate(corpus_tokens):
+        ours = model.score_block(model.queries_[row]).toarray().ravel() / (1.4 + 1)
+        theirs = reference.get_scores(sorted(set(tokens)))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
