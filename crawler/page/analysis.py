@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -20,6 +20,7 @@ from crawler.page.html import (
     select,
     text_of,
 )
+from crawler.page.urls import article_url
 from crawler.profiles import SiteProfile
 from warehouse.model import Article, DateValue, RelatedLink
 
@@ -124,8 +125,7 @@ def _article(
     canonical = None
     for href in root.xpath("//link[@rel='canonical']/@href")[:1]:
         canonical = clean_url(href, base)
-    # Trust a canonical link only on the same host: elsewhere it may be a syndication.
-    key_url = canonical if canonical and urlsplit(canonical).netloc == urlsplit(url).netloc else url
+    key_url = article_url(url, canonical)
 
     theme, theme_url = None, None
     for anchor in select(root, selectors.theme)[:1]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from lxml import etree
 
 from crawler.page.metadata import read_metadata
 from crawler.page.related_detection import fold, take_related_blocks
+from crawler.page.urls import article_url
 from crawler.profiles import SiteProfile
 from warehouse.model import Article, RelatedLink
 
@@ -42,11 +42,9 @@ def analyse_generic(
     # The lead is the page's own summary, unless it only repeats the title.
     lead = meta.description if fold(meta.description) not in ("", fold(meta.title)) else ""
     canonical = meta.canonical_url
-    # Trust a canonical link only on the same host: elsewhere it may be a syndication.
-    same_host = canonical and urlsplit(canonical).netloc == urlsplit(url).netloc
     return (
         Article(
-            url=canonical if same_host and canonical else url,
+            url=article_url(url, canonical),
             title=meta.title,
             lead=lead,
             body=body,

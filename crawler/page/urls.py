@@ -116,6 +116,20 @@ def fetch_refusal(url: str, allowed_sites: Sequence[str]) -> str | None:
     return f"{shown}:{port} is not an allowed site"
 
 
+def article_url(url: str, canonical: str | None) -> str:
+    """The URL an article is stored under: its canonical link when that is on the page's
+    own host and port, else the page's URL (elsewhere it may be a syndication).
+
+    >>> article_url("http://a.org/x?print=1", "http://a.org/x")
+    'http://a.org/x'
+    >>> article_url("http://a.org/x", "http://mirror.example/x")
+    'http://a.org/x'
+    """
+    if canonical and urlsplit(canonical).netloc == urlsplit(url).netloc:
+        return canonical
+    return url
+
+
 def site_entry(url: str) -> str | None:
     """The allowed-site entry of ``url``'s own host and port (``host`` on a default port,
     else ``host:port``), or None for a URL relnews cannot fetch."""
