@@ -203,14 +203,15 @@ class ArticleSpider(SitemapSpider):
             yield entry
 
     def _parse_sitemap(self, response: Response) -> Iterable[Any]:  # requests and records
-        self._refused_entries = []
         for request in super()._parse_sitemap(response):
             if request.callback == self.parse_page:
                 yield from self._schedule(request.url, kind="sitemap")
             else:  # a nested sitemap
                 yield request.replace(errback=self.on_error)
-        for url in self._refused_entries:
-            yield from self._schedule(url, kind="sitemap")
+        # The entries sitemap_filter refused, recorded by whichever sitemap finishes
+        # first: two sitemaps may be read interleaved, and each entry is taken once.
+        while self._refused_entries:
+            yield from self._schedule(self._refused_entries.pop(), kind="sitemap")
 
     def parse_page(self, response: Response) -> Iterable[Any]:
         fetched_at = datetime.now(UTC).replace(tzinfo=None)
