@@ -51,6 +51,14 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
     return found
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def private_address(host: str) -> str | None:
     """The first address of ``host`` that is not on the public internet (private,
     loopback, link-local, reserved...), or None."""
@@ -71,9 +79,9 @@ def private_addresses_allowed(profile: SiteProfile) -> bool:
 
 
 class GuardedResolver(CachingThreadedResolver):
-    """Scrapy's DNS resolver, checking the address a connection will really use: a host
-    that passed :class:`UrlGuard` and then resolves to a private address (DNS rebinding)
-    fails to resolve, with the reason (``TWISTED_DNS_RESOLVER`` in ``crawler.settings``)."""
+    """Scrapy's DNS resolver, checking the address a connection will really use: a name
+    that resolves to a private address fails to resolve, with the reason, whatever it
+    answered before (DNS rebinding) (``TWISTED_DNS_RESOLVER`` in ``crawler.settings``)."""
 
     crawler: Any = None  # the Crawler, or the CrawlerProcess that holds it
 
@@ -127,8 +135,9 @@ class UrlGuard:
     - the scheme must be http or https, the host and port one of the profile's
       ``allowed_domains`` (:func:`crawler.page.urls.fetch_refusal`);
     - unless the profile allows private addresses (by default: when its own start URLs
-      point at one), a host that resolves to a private, loopback or link-local address
-      is refused: the resolved address is checked, not just the name.
+      point at one), a private, loopback or link-local address in the URL is refused; a
+      name that resolves to one is refused by :class:`GuardedResolver`, which checks the
+      address the connection really uses.
 
     A refused request fails with :class:`RefusedRequest`; the spider's errback records
     it as a fetch with the reason, and ``relnews/refused`` counts them.
@@ -138,7 +147,6 @@ class UrlGuard:
         self.crawler = crawler
         self.allowed: tuple[str, ...] | None = None
         self.private_ok = False
-        self._private_of: dict[str, str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> UrlGuard:
@@ -165,12 +173,12 @@ class UrlGuard:
         why = fetch_refusal(url, allowed)
         if why is not None or self.private_ok:
             return why
+        # An address written in the URL is checked here; a name is checked by
+        # GuardedResolver when the connection resolves it (no lookup on this thread, and
+        # the address checked is the one the connection uses).
         host = urlsplit(url).hostname or ""
-        if host not in self._private_of:
-            self._private_of[host] = private_address(host)
-        address = self._private_of[host]
-        if address is not None:
-            return f"{host} resolves to {address}, a private address"
+        if _is_address(host) and private_address(host) is not None:
+            return f"{host} is a private address"
         return None
 
     def process_request(self, request: Request, spider: Any = None) -> None:
