@@ -144,6 +144,13 @@ _RECOMMENDATION_COLUMNS = (
 )
 
 
+def _mergeable(article: Article) -> bool:
+    """Whether ``article`` may be merged with another of the same content: a body long
+    enough to prove it, and not the site's root, whose page is the site's own (a
+    documentation site's index may repeat one of its pages: that page keeps its URL)."""
+    return len(article.body) >= MIN_MERGED_BODY and urlsplit(article.url).path not in ("", "/")
+
+
 def _names(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(name for name, _ in columns)
 
@@ -316,11 +323,10 @@ class Writer:
         article: a sighting of a URL that is no archived article yet, whose content is that
         of a live article of the same site (or of an earlier sighting in this batch), is a
         sighting of that article, and its URL an alias of it ("same content"). Pages whose
-        body is shorter than MIN_MERGED_BODY are left apart: an empty shell proves nothing.
+        body is shorter than MIN_MERGED_BODY, and the site's root, are left apart
+        (:func:`_mergeable`).
         """
-        sightings = [
-            e for e in events if isinstance(e, _Sighting) and len(e.article.body) >= MIN_MERGED_BODY
-        ]
+        sightings = [e for e in events if isinstance(e, _Sighting) and _mergeable(e.article)]
         if not sightings:
             return events
         urls = list({s.article.url for s in sightings})
@@ -334,14 +340,14 @@ class Writer:
         owner: dict[tuple[str, str], str] = {}  # (site, content hash) -> article URL
         for content_hash, url in self.con.execute(
             "SELECT v.content_hash, min(v.url) FROM article_versions v JOIN articles a"
-            " ON a.url = v.url WHERE a.gone_at IS NULL"
+            " ON a.url = v.url WHERE a.gone_at IS NULL AND split_part(a.url, '/', 4) <> ''"
             " AND v.content_hash IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
             [hashes],
         ).fetchall():
             owner[(_site_of(url), content_hash)] = url
         merged: list[_Gone | _Sighting] = []
         for event in events:
-            if isinstance(event, _Sighting) and len(event.article.body) >= MIN_MERGED_BODY:
+            if isinstance(event, _Sighting) and _mergeable(event.article):
                 url = event.article.url
                 key = (_site_of(url), event.article.content_hash())
                 first = owner.setdefault(key, url)
