@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -145,10 +146,22 @@ _RECOMMENDATION_COLUMNS = (
 
 
 def _mergeable(article: Article) -> bool:
-    """Whether ``article`` may be merged with another of the same content: a body long
-    enough to prove it, and not the site's root, whose page is the site's own (a
-    documentation site's index may repeat one of its pages: that page keeps its URL)."""
-    return len(article.body) >= MIN_MERGED_BODY and urlsplit(article.url).path not in ("", "/")
+    """Whether ``article``'s body is long enough for equal content to prove one page."""
+    return len(article.body) >= MIN_MERGED_BODY
+
+
+#: Index files a server serves for their folder.
+_INDEX_FILE = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?)$", re.IGNORECASE)
+
+
+def _spelling(url: str) -> str:
+    """What the spellings of one URL share: host and port, and the path without case,
+    doubled or trailing slashes, an index file name or the query
+    (``http://a.org/X/index.html?print=1`` -> ``a.org/x``)."""
+    parts = urlsplit(url)
+    path = _INDEX_FILE.sub("/", parts.path)
+    path = re.sub(r"/{2,}", "/", path).rstrip("/").lower()
+    return f"{parts.netloc.lower()}{path}"
 
 
 def _names(columns: Sequence[tuple[str, str]]) -> str:
@@ -319,12 +332,13 @@ class Writer:
     def _merge_same_content(
         self, events: list[_Gone | _Sighting], aliases: dict[str, tuple[str, str]]
     ) -> list[_Gone | _Sighting]:
-        """One page under several spellings (``/x/``, ``/X``, ``?print=1``...) is one
-        article: a sighting of a URL that is no archived article yet, whose content is that
-        of a live article of the same site (or of an earlier sighting in this batch), is a
-        sighting of that article, and its URL an alias of it ("same content"). Pages whose
-        body is shorter than MIN_MERGED_BODY, and the site's root, are left apart
-        (:func:`_mergeable`).
+        """One page under several spellings (``/x/``, ``/x/index.html``, ``/X``,
+        ``?print=1``...) is one article: a sighting of a URL that is no archived article
+        yet, whose content is that of a live article spelled alike (:func:`_spelling`) or
+        of an earlier such sighting in this batch, is a sighting of that article, and its
+        URL an alias of it ("same content"). Equal content under other paths (a manual's
+        language copies, an index repeating a page) stays apart, and so do bodies shorter
+        than MIN_MERGED_BODY: an empty shell proves nothing.
         """
         sightings = [e for e in events if isinstance(e, _Sighting) and _mergeable(e.article)]
         if not sightings:
@@ -337,20 +351,19 @@ class Writer:
             ).fetchall()
         }
         hashes = list({s.article.content_hash() for s in sightings})
-        owner: dict[tuple[str, str], str] = {}  # (site, content hash) -> article URL
+        owner: dict[tuple[str, str], str] = {}  # (spelling, content hash) -> article URL
         for content_hash, url in self.con.execute(
-            "SELECT v.content_hash, min(v.url) FROM article_versions v JOIN articles a"
-            " ON a.url = v.url WHERE a.gone_at IS NULL AND split_part(a.url, '/', 4) <> ''"
-            " AND v.content_hash IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+            "SELECT DISTINCT v.content_hash, v.url FROM article_versions v JOIN articles a"
+            " ON a.url = v.url WHERE a.gone_at IS NULL"
+            " AND v.content_hash IN (SELECT unnest(?::VARCHAR[])) ORDER BY v.url",
             [hashes],
         ).fetchall():
-            owner[(_site_of(url), content_hash)] = url
+            owner.setdefault((_spelling(url), content_hash), url)
         merged: list[_Gone | _Sighting] = []
         for event in events:
             if isinstance(event, _Sighting) and _mergeable(event.article):
                 url = event.article.url
-                key = (_site_of(url), event.article.content_hash())
-                first = owner.setdefault(key, url)
+                first = owner.setdefault((_spelling(url), event.article.content_hash()), url)
                 if first != url and url not in known:
                     aliases[url] = (first, "same content")
                     for alias, (target, reason) in list(aliases.items()):
