@@ -34,10 +34,17 @@ class WarehouseSession:
     """
 
     def __init__(
-        self, db: str, site: str, profile: str, resume: bool = True, wait: float = 0.0
+        self,
+        db: str,
+        site: str,
+        profile: str,
+        resume: bool = True,
+        wait: float = 0.0,
+        notice_every: float = 30.0,
     ) -> None:
         self.db = db
         self.wait = wait
+        self.notice_every = notice_every
         self.site = site
         self.profile = profile
         self.resume = resume
@@ -68,6 +75,7 @@ class WarehouseSession:
                 profile=profile.name,
                 resume=crawler.settings.getbool("RELNEWS_RESUME", True),
                 wait=crawler.settings.getfloat("RELNEWS_DB_WAIT", 0.0),
+                notice_every=crawler.settings.getfloat("RELNEWS_DB_WAIT_NOTICE", 30.0),
             )
             crawler.relnews_session = session  # type: ignore[attr-defined]  # one per crawl
         return session
@@ -84,10 +92,11 @@ class WarehouseSession:
     def _open(self) -> duckdb.DuckDBPyConnection:
         """Open the file, waiting while analysts read it: ``wait`` seconds at most, or for
         as long as they read when ``wait`` is 0 (a long query never fails the crawl),
-        saying so every 30 seconds."""
+        saying so every ``notice_every`` seconds."""
         started = time.monotonic()
+        step = max(self.notice_every, 0.1)
         while True:
-            budget = 30.0 if self.wait <= 0 else min(30.0, self.wait - (time.monotonic() - started))
+            budget = step if self.wait <= 0 else min(step, self.wait - (time.monotonic() - started))
             try:
                 return connect(self.db, wait=max(budget, 0.0))
             except WarehouseError as error:

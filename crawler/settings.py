@@ -73,6 +73,7 @@ RELNEWS_CONDITIONAL = True  # If-None-Match / If-Modified-Since for stored pages
 RELNEWS_RELEASE_EVERY = 5.0  # seconds the file may stay open before readers get a turn
 # Seconds to wait for readers to let go of the file (0: as long as they read).
 RELNEWS_DB_WAIT = 0.0
+RELNEWS_DB_WAIT_NOTICE = 30.0  # seconds between "still waiting for a reader" lines
 RELNEWS_REVISIT_DAYS = 7.0  # a stored article not seen for this long is asked for again
 RELNEWS_RESUME = True  # take up a crawl that was killed, from where it stopped
 

@@ -4,9 +4,17 @@ Inputs are :class:`warehouse.model.Article` and :class:`warehouse.model.Editoria
 lists read by the caller; outputs are :class:`Suggestion` lists and an
 :class:`EvaluationReport` that the caller writes back. Nothing here touches DuckDB.
 
+The package is in layers, each importing only those below it::
+
+    comparison            fit several methods, judge them on one split
+    models                the estimators (text analysis, TF-IDF, BM25, baselines, learned)
+    evaluation            split, metrics, evaluate, report
+    candidates, rules,    the candidate rule, the editors' pins and blocks, a suggestion
+    suggestion
+
 Importing the package is cheap: each name loads its module (and scikit-learn, where
-that module needs it) when first used, so ``recommender.policy`` or
-``recommender.suggestion`` can be imported by a command that never fits a model.
+that module needs it) when first used, so ``recommender.rules`` can be imported by a
+command that never fits a model.
 """
 
 from __future__ import annotations
@@ -15,70 +23,36 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .baselines import RandomRecommender, SameRubriqueRecentRecommender
-    from .bm25 import Bm25Recommender
-    from .candidates import candidate_mask, is_candidate, published_timestamps, to_timestamp
-    from .evaluation import (
-        MODES,
-        EvaluationReport,
-        EvaluationRow,
-        Recommender,
-        bootstrap_interval,
-        evaluate,
-        looks_automatic,
-        relevant_targets,
-        split_articles,
-        temporal_split,
+    from .comparison import compare_methods
+    from .evaluation import EvaluationReport, evaluate, split_articles
+    from .evaluation.report import write_report
+    from .models import (
+        Bm25Recommender,
+        LearnedRecommender,
+        NothingToLearn,
+        RandomRecommender,
+        SameRubriqueRecentRecommender,
+        TfidfRecommender,
     )
-    from .experiment import compare_methods, default_methods
-    from .learned import LearnedRecommender
-    from .metrics import (
-        catalogue_coverage,
-        hit_at_k,
-        ndcg_at_k,
-        precision_at_k,
-        recall_at_k,
-        reciprocal_rank,
-    )
-    from .report import report_html, report_markdown, write_report
+    from .rules import Rules, ruled_lists
     from .suggestion import Suggestion
-    from .text import TextAnalyzer
-    from .tfidf import TfidfRecommender
 
 #: Where each public name lives.
 _MODULES = {
-    "RandomRecommender": "baselines",
-    "SameRubriqueRecentRecommender": "baselines",
-    "Bm25Recommender": "bm25",
-    "candidate_mask": "candidates",
-    "is_candidate": "candidates",
-    "published_timestamps": "candidates",
-    "to_timestamp": "candidates",
-    "MODES": "evaluation",
+    "Bm25Recommender": "models",
+    "LearnedRecommender": "models",
+    "NothingToLearn": "models",
+    "RandomRecommender": "models",
+    "SameRubriqueRecentRecommender": "models",
+    "TfidfRecommender": "models",
     "EvaluationReport": "evaluation",
-    "EvaluationRow": "evaluation",
-    "Recommender": "evaluation",
-    "bootstrap_interval": "evaluation",
     "evaluate": "evaluation",
-    "looks_automatic": "evaluation",
-    "relevant_targets": "evaluation",
     "split_articles": "evaluation",
-    "temporal_split": "evaluation",
-    "compare_methods": "experiment",
-    "default_methods": "experiment",
-    "LearnedRecommender": "learned",
-    "catalogue_coverage": "metrics",
-    "hit_at_k": "metrics",
-    "ndcg_at_k": "metrics",
-    "precision_at_k": "metrics",
-    "recall_at_k": "metrics",
-    "reciprocal_rank": "metrics",
-    "report_html": "report",
-    "report_markdown": "report",
-    "write_report": "report",
+    "write_report": "evaluation.report",
+    "compare_methods": "comparison",
+    "Rules": "rules",
+    "ruled_lists": "rules",
     "Suggestion": "suggestion",
-    "TextAnalyzer": "text",
-    "TfidfRecommender": "tfidf",
 }
 
 
@@ -97,35 +71,17 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Bm25Recommender",
-    "LearnedRecommender",
-    "MODES",
     "EvaluationReport",
-    "EvaluationRow",
+    "LearnedRecommender",
+    "NothingToLearn",
     "RandomRecommender",
-    "Recommender",
+    "Rules",
     "SameRubriqueRecentRecommender",
     "Suggestion",
-    "TextAnalyzer",
     "TfidfRecommender",
-    "bootstrap_interval",
-    "candidate_mask",
-    "catalogue_coverage",
     "compare_methods",
-    "default_methods",
     "evaluate",
-    "hit_at_k",
-    "is_candidate",
-    "looks_automatic",
-    "ndcg_at_k",
-    "precision_at_k",
-    "published_timestamps",
-    "recall_at_k",
-    "reciprocal_rank",
-    "relevant_targets",
-    "report_html",
-    "report_markdown",
+    "ruled_lists",
     "split_articles",
-    "temporal_split",
-    "to_timestamp",
     "write_report",
 ]

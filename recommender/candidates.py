@@ -26,6 +26,7 @@ __all__ = [
     "candidate_mask",
     "check_articles",
     "is_candidate",
+    "published_after",
     "published_timestamps",
     "to_timestamp",
 ]
@@ -105,9 +106,18 @@ def is_candidate(source: Article, target: Article, *, before_only: bool = True) 
         return False
     if not before_only:
         return True
-    source_time = to_timestamp(source.published)
-    target_time = to_timestamp(target.published)
-    return not target_time > source_time  # NaN on either side compares False
+    return not published_after(to_timestamp(target.published), to_timestamp(source.published))
+
+
+def published_after(
+    target_times: np.ndarray | float, source_times: np.ndarray | float
+) -> np.ndarray:
+    """The date rule: True where a target was published after its source.
+
+    An unknown date (NaN) on either side is never "after": an undated article is always a
+    candidate, and an undated source accepts every article. Arrays broadcast.
+    """
+    return np.greater(target_times, source_times)
 
 
 def candidate_mask(
@@ -136,8 +146,8 @@ def candidate_mask(
     numpy.ndarray of bool
         ``True`` for every candidate row.
     """
-    if before_only and not math.isnan(source_time):
-        mask = ~(published > source_time)  # NaN compares False: undated stay candidates
+    if before_only:
+        mask = ~published_after(published, source_time)
     else:
         mask = np.ones(published.shape[0], dtype=bool)
     if exclude is not None:

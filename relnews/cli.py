@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,9 @@ from typing import Any
 import click
 
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
+from recommender.rules import ANY_SOURCE, NotFitted, RuleError
 from relnews.config import default_map, find_config, load_config
+from relnews.errors import JobError
 from relnews.exit_codes import EXIT_LOCKED, EXIT_OF_STATUS
 from relnews.output import (
     EXPORT_FORMATS,
@@ -30,9 +31,6 @@ from warehouse import ArchiveLock, LockHeld, Reader, WarehouseError, opened
 DEFAULT_DB = "relnews.duckdb"
 DEMO_DB = "relnews-demo.duckdb"
 DEMO_PORT = 8765
-#: The source of a rule for every list (recommender.policy.ANY_SOURCE; not imported, as
-#: the recommender package loads scikit-learn and a crawl should start fast).
-ANY_SOURCE = "*"
 
 
 def _jobs():
@@ -83,7 +81,7 @@ def clean_errors(command: Callable) -> Callable:
         except LockHeld as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(EXIT_LOCKED)
-        except (WarehouseError, ProfileError) as error:
+        except (WarehouseError, ProfileError, RuleError, NotFitted, JobError) as error:
             raise click.ClickException(terminal_safe(str(error))) from error
         except OSError as error:  # a file that cannot be read or written
             where = f": {error.filename}" if error.filename else ""
@@ -126,37 +124,13 @@ def demo(db: Path, port: int, verbose: bool) -> None:
 
     Example: relnews demo
     """
-    from crawler.run import crawl
-    from demosite.server import DemoServer
-
-    started = time.monotonic()
-    try:
-        server = DemoServer(port=port)
-        server.__enter__()
-    except OSError as error:
-        raise click.ClickException(
-            f"cannot serve the demo site on port {port}: {error}. Pass --port with a free one"
-        ) from error
-    try:
-        click.echo(f"[1/4] demo site at {server.url} ({len(server.site.articles)} articles)")
-        click.echo(f"[2/4] crawling it into {db}")
-        summary = crawl(db, "demo", url=server.url, overrides=_log_settings(verbose))
-    finally:
-        server.close()
-    click.echo(f"      {summary.describe()}")
-    click.echo("[3/4] fitting the recommender (learned from the editorial links)")
-    fitted = _jobs().fit(db)
-    click.echo(f"      {fitted.model_id}: {fitted.n_lists} suggestions for "
-               f"{fitted.n_articles} articles")  # fmt: skip
-    click.echo("[4/4] evaluating against the editors' links (newest 20% of articles held out)")
-    report = _jobs().evaluate(db)
+    result = _jobs().demo(db, port, _log_settings(verbose), on_step=click.echo)
     click.echo("")
-    click.echo(report.format_table())
-    with opened(db, read_only=True) as con:
-        counts = Reader(con).counts()
+    click.echo(result.report.format_table())
+    counts = result.counts
     click.echo("")
     click.echo(
-        f"Done in {time.monotonic() - started:.0f} s. {db} holds {counts['articles']} articles, "
+        f"Done in {result.seconds:.0f} s. {db} holds {counts['articles']} articles, "
         f"{counts['article_versions']} versions, {counts['related_links']} related links."
     )
     click.echo("Query it:")
@@ -381,7 +355,7 @@ def evaluate(db: Path, test_fraction: float, seed: int, report_dir: Path | None,
         rows = [tuple(row[name] for name in columns) for row in report.as_dicts()]
         echo_rows(columns, rows, fmt)
     if report_dir is not None:
-        from recommender.report import write_report
+        from recommender.evaluation.report import write_report
 
         markdown, html = write_report(report, report_dir)
         click.echo(f"report written to {markdown} and {html}", err=fmt != "table")

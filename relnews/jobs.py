@@ -6,33 +6,29 @@ logic lives in those packages. The command line calls these.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-
-import joblib
+from typing import TYPE_CHECKING, Any
 
 from crawler.profiles import SiteProfile
-from recommender.policy import ANY_SOURCE, BLOCK, PIN, Rules, ruled_lists
-from recommender.suggestion import Suggestion
+from recommender.persistence import load_model, model_id_for, models_dir_for, save_model
+from recommender.rules import (
+    ANY_SOURCE,
+    RelatedArticle,
+    Rules,
+    check_rule,
+    related_lists,
+)
+from relnews.errors import JobError
 from relnews.exit_codes import EXIT_OF_STATUS, EXIT_OK, EXIT_PARTIAL
 from warehouse import ArchiveLock, QueryResult, Reader, WarehouseError, Writer, opened
 
 if TYPE_CHECKING:  # scikit-learn and Scrapy load only in the jobs that need them
     from crawler.run import CrawlSummary
-    from recommender import EvaluationReport, TfidfRecommender
-
-
-def models_dir_for(db: str | Path) -> Path:
-    """Where the fitted models of an archive are saved: beside it."""
-    db = Path(db)
-    return db.with_name(db.stem + ".models")
+    from recommender import EvaluationReport
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ def fit(
         raise WarehouseError(f"{db} holds {len(articles)} article(s): crawl a site first")
     started = time.monotonic()
     on_step(f"fitting on {len(articles):,} articles and {len(links):,} editorial links")
-    from recommender import LearnedRecommender, TfidfRecommender
+    from recommender import LearnedRecommender, NothingToLearn, TfidfRecommender
 
     model: Any
     try:
@@ -79,18 +75,12 @@ def fit(
             "validation_ndcg@10": model.validation_scores_,
             "n_links": len(links),
         }
-    except ValueError:  # no editorial link to learn from: text similarity alone
+    except NothingToLearn:  # the links teach nothing: text similarity alone
         model = TfidfRecommender().fit(articles)
         method = "tfidf"
         params = model.get_params()
-    digest = hashlib.sha256(
-        json.dumps([params, list(model.urls_)], sort_keys=True, default=str).encode()
-    ).hexdigest()[:10]
-    model_id = f"{method}-{digest}"
-    folder = Path(models_dir) if models_dir else models_dir_for(db)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{model_id}.joblib"
-    joblib.dump(model, path)
+    model_id = model_id_for(method, params, model.urls_)
+    path = save_model(model, model_id, models_dir or models_dir_for(db))
     on_step(f"{model_id} fitted in {time.monotonic() - started:.0f} s; listing")
     if method == "learned":  # after the id and the file: threads change no result
         model.set_params(n_jobs=n_jobs)
@@ -115,114 +105,6 @@ def fit(
         writer.save_model(model_id, method, params, len(articles), str(path))
         n_lists = writer.save_recommendations(model_id, rows)
     return FitResult(model_id, path, len(articles), n_lists)
-
-
-def load_model(db: str | Path, model_id: str | None = None) -> tuple[str, TfidfRecommender]:
-    """The newest fitted model of an archive (or the one named), loaded from its file."""
-    with opened(db, read_only=True) as con:
-        model_id, path = model_file(Reader(con), db, model_id)
-    return model_id, joblib.load(path)
-
-
-def model_file(reader: Reader, db: str | Path, model_id: str | None = None) -> tuple[str, Path]:
-    """The id and file of the newest fitted model (or the one named), or a clear error."""
-    model_id = model_id or reader.latest_model_id()
-    stored_path = reader.model_path(model_id) if model_id else None
-    if not model_id or stored_path is None:
-        raise WarehouseError(f"{db} has no fitted model{f' {model_id}' if model_id else ''}: "
-                             "run `relnews fit` first")  # fmt: skip
-    stored = Path(stored_path)
-    # Beside the archive first: an archive folder moved, or used from another working
-    # folder, still finds its models.
-    beside = models_dir_for(db) / stored.name
-    path = beside if beside.exists() else stored
-    if not path.exists():
-        raise WarehouseError(
-            f"model file {stored.name} is missing from {models_dir_for(db)}: "
-            "run `relnews fit` again"
-        )
-    return model_id, path
-
-
-@dataclass(frozen=True)
-class RelatedArticle:
-    """One line of a list as shown: ``score`` is None for a pin the model did not rank."""
-
-    rank: int
-    title: str
-    url: str
-    score: float | None
-    shared_terms: tuple[str, ...]
-    pinned: bool = False
-
-
-def related_lists(
-    model: Any,
-    sources: Sequence[str | None],
-    k: int,
-    rules: Rules,
-    titles: Mapping[str, str],
-    *,
-    fresh_days: float | None = None,
-    now: float | None = None,
-    text: str = "",
-    title: str = "",
-    published: Mapping[str, float] | None = None,
-) -> dict[str | None, list[RelatedArticle]]:
-    """The lists readers see for archived sources (or, for the source None, for ``text``):
-    the model's ranking with the editors' rules and the freshness window applied.
-
-    ``titles`` holds the live articles: suggestions outside it (gone since the fit) are
-    dropped. The model only needs ``recommend_all``, ``recommend_text``, ``urls_``,
-    ``index_`` and ``published_`` (``published``, from :func:`published_times`, saves
-    rebuilding the dates on every call).
-    """
-    now = time.time() if now is None else now
-    missing = [s for s in sources if s is not None and s not in model.index_]
-    if missing:
-        raise WarehouseError(
-            f"{missing[0]} is not among the articles the model was fitted on (archived "
-            "since, or gone): run `relnews fit` again"
-        )
-
-    def rank(pending: list[str | None], depth: int) -> Mapping[str | None, list[Suggestion]]:
-        if pending == [None]:
-            before = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
-            return {None: model.recommend_text(text, depth, before, title=title)}
-        return model.recommend_all(depth, urls=pending)
-
-    published = published_times(model) if published is None else published
-    lists = ruled_lists(
-        rank,
-        list(sources),
-        k,
-        rules,
-        max_depth=len(model.urls_),
-        published=published,
-        source_times=cast("Mapping[str | None, float]", published),  # None: no time
-        fresh_days=fresh_days,
-        now=now,
-        live=titles,
-    )
-    return {
-        source: [
-            RelatedArticle(
-                rank,
-                titles.get(s.target_url, ""),
-                s.target_url,
-                None if math.isnan(s.score) else s.score,
-                tuple(s.shared_terms),
-                s.pinned,
-            )
-            for rank, s in enumerate(suggestions, start=1)
-        ]
-        for source, suggestions in lists.items()
-    }
-
-
-def published_times(model: Any) -> dict[str, float]:
-    """Each fitted article's publication time (POSIX seconds, NaN when unknown)."""
-    return dict(zip(model.urls_, map(float, model.published_), strict=True))
 
 
 def _archived(reader: Reader, url: str, db: str | Path) -> str:
@@ -305,23 +187,13 @@ def set_rule(
     db: str | Path, rule: str, source: str, target: str, note: str | None = None
 ) -> RuleChange:
     """Pin a target for a source, or block it (for one source, or '*' for all)."""
-    if rule not in (PIN, BLOCK):
-        raise ValueError(f"unknown rule {rule!r}")
+    check_rule(rule, source, target, ())  # before any lookup: a pin for every list
     with opened(db, read_only=True) as con:
         reader = Reader(con)
-        if source == ANY_SOURCE and rule == PIN:
-            raise WarehouseError("a pin needs a source article: only blocks hold everywhere")
         source_url = source if source == ANY_SOURCE else _archived(reader, source, db)
         target_url = _archived(reader, target, db)
         everywhere = Rules.from_rows(reader.editor_rules(ANY_SOURCE).rows).blocks_for(None)
-    if source_url == target_url:
-        raise WarehouseError(f"{target_url} is the source itself: it is never suggested")
-    warning = None
-    if rule == PIN and target_url in everywhere:
-        warning = (
-            f"{target_url} is blocked everywhere, and a block wins over a pin: "
-            f"`relnews unblock {target_url}` to show it"
-        )
+    warning = check_rule(rule, source_url, target_url, everywhere)
     with opened(db) as con:
         status = Writer(con).set_editor_rule(source_url, target_url, rule, note)
     return RuleChange(rule, source_url, target_url, status, warning)
@@ -455,3 +327,48 @@ def refresh(
             except ValueError as error:  # e.g. no held-out article has editorial links
                 notes.append(f"not evaluated: {error}")
     return RefreshResult(summary, fitted, report, tuple(notes))
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    crawl: CrawlSummary
+    fitted: FitResult
+    report: EvaluationReport
+    counts: dict[str, int]
+    seconds: float
+
+
+def demo(
+    db: str | Path,
+    port: int,
+    overrides: dict[str, Any] | None = None,
+    on_step: Callable[[str], None] = lambda message: None,
+) -> DemoResult:
+    """Serve the bundled demo site, crawl it, fit and evaluate: the whole pipeline once."""
+    from crawler.run import crawl  # Scrapy: only the jobs that crawl load it
+    from demosite.server import DemoServer
+
+    started = time.monotonic()
+    try:
+        server = DemoServer(port=port)
+        server.__enter__()
+    except OSError as error:
+        raise JobError(
+            f"cannot serve the demo site on port {port}: {error}. Pass --port with a free one"
+        ) from error
+    try:
+        on_step(f"[1/4] demo site at {server.url} ({len(server.site.articles)} articles)")
+        on_step(f"[2/4] crawling it into {db}")
+        summary = crawl(db, "demo", url=server.url, overrides=overrides)
+    finally:
+        server.close()
+    on_step(f"      {summary.describe()}")
+    on_step("[3/4] fitting the recommender (learned from the editorial links)")
+    fitted = fit(db)
+    on_step(f"      {fitted.model_id}: {fitted.n_lists} suggestions for "
+            f"{fitted.n_articles} articles")  # fmt: skip
+    on_step("[4/4] evaluating against the editors' links (newest 20% of articles held out)")
+    report = evaluate(db)
+    with opened(db, read_only=True) as con:
+        counts = Reader(con).counts()
+    return DemoResult(summary, fitted, report, counts, time.monotonic() - started)

@@ -129,7 +129,7 @@ def format_rows(
 
 
 class ListItem(Protocol):
-    """One line of a related list (:class:`relnews.jobs.RelatedArticle`)."""
+    """One line of a related list (:class:`recommender.rules.RelatedArticle`)."""
 
     # read-only, as a frozen dataclass's fields are
     @property

@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import joblib
-
-from recommender.policy import Rules
-from relnews.jobs import model_file, published_times, related_lists
+from recommender.persistence import model_file, read_model
+from recommender.rules import Rules, published_times, related_lists
 from relnews.output import item_json, json_for_html
 from warehouse import Reader, WarehouseError, connect
 
@@ -80,7 +78,7 @@ class RelatedService:
     def _load(self, reader: Reader) -> _Loaded:
         model_id, path = model_file(reader, self.db)
         log.info("serving model %s", model_id)
-        model = joblib.load(path)
+        model = read_model(path)
         return _Loaded(model_id, model, reader.live_titles(), published_times(model))
 
     def _current(self, reader: Reader) -> _Loaded:

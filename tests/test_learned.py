@@ -19,8 +19,8 @@ from recommender import (
 )
 from recommender.candidates import check_articles
 from recommender.evaluation import split_articles
-from recommender.features import COLD_FEATURES, FEATURES, url_folder
-from recommender.text import TextAnalyzer
+from recommender.models.features import COLD_FEATURES, FEATURES, url_folder
+from recommender.models.text import TextAnalyzer
 from warehouse import Reader, opened
 from warehouse.model import Article, DateValue, EditorialLink
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from recommender.metrics import (
+from recommender.evaluation.metrics import (
     catalogue_coverage,
     hit_at_k,
     ndcg_at_k,

@@ -55,7 +55,7 @@ def test_max_pages_is_partial(demo_server, tmp_path):
     assert "stopped after the page limit (--max-pages)" in result.stdout
 
 
-def _crawl_process(demo_server, db: Path) -> subprocess.Popen:
+def _crawl_process(demo_server, db: Path, *settings: str) -> subprocess.Popen:
     """A slowed crawl of the demo site that stores small batches, released often."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("RELNEWS_DB", None)
@@ -64,7 +64,7 @@ def _crawl_process(demo_server, db: Path) -> subprocess.Popen:
             sys.executable, "-m", "relnews", "crawl", "--profile", "demo",
             "--url", demo_server.url, "--db", str(db),
             "-s", "CONCURRENT_REQUESTS=2", "-s", "DOWNLOAD_DELAY=0.03",
-            "-s", "RELNEWS_BATCH_SIZE=10", "-s", "RELNEWS_RELEASE_EVERY=0.2",
+            "-s", "RELNEWS_BATCH_SIZE=10", "-s", "RELNEWS_RELEASE_EVERY=0.2", *settings,
         ],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
     )  # fmt: skip

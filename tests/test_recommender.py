@@ -20,7 +20,7 @@ from recommender import (
     relevant_targets,
     temporal_split,
 )
-from recommender.text import light_stem, load_stop_words, normalize, tokenize
+from recommender.models.text import light_stem, load_stop_words, normalize, tokenize
 from warehouse.model import Article, DateValue, EditorialLink
 
 SITE = "https://sante.example/news"

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT, run_relnews
 from recommender import Suggestion
-from recommender.policy import Rules, apply_rules, fresh_since, ruled_lists
+from recommender.rules import Rules, apply_rules, fresh_since, ruled_lists
 from relnews.cli import cli
 from relnews.serve import make_server
 from warehouse import Article, DateValue, Fetch, PageRecord, Writer, opened

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from recommender.sparse_rows import prune_rows, top_per_row
+from recommender.models.sparse_rows import prune_rows, top_per_row
 
 
 def expected_top(matrix: sparse.csr_matrix, n: int) -> list[list[tuple[int, float]]]:

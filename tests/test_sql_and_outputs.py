@@ -66,18 +66,25 @@ def _seconds_query(seconds: float) -> str:
     return f"select sum(hash(i)) from range({int(seconds / per_row)}) t(i)"
 
 
-def test_a_40_second_query_during_a_crawl_both_complete(demo_server, tmp_path):
+def test_a_query_longer_than_the_crawls_waits_during_a_crawl_both_complete(demo_server, tmp_path):
+    # The crawl waits for the file in rounds of RELNEWS_DB_WAIT_NOTICE seconds (30 by
+    # default); a query of several rounds checks that it keeps waiting, never fails.
     db = tmp_path / "busy.duckdb"
-    crawl = _crawl_process(demo_server, db)
+    crawl = _crawl_process(
+        demo_server, db, "-s", "RELNEWS_DB_WAIT_NOTICE=1.5", "-s", "DOWNLOAD_DELAY=0",
+        "-s", "CONCURRENT_REQUESTS=4", "-s", "RELNEWS_BATCH_SIZE=40",
+        "-s", "RELNEWS_RELEASE_EVERY=1",
+    )  # fmt: skip
     wait_for_stored_pages(db, crawl)
     started = time.monotonic()
-    query = run_relnews("sql", _seconds_query(40), "--db", str(db), "--timeout", "0")
+    query = run_relnews("sql", _seconds_query(6), "--db", str(db), "--timeout", "0")
     took = time.monotonic() - started
     assert query.returncode == 0, query.stderr
-    assert crawl.poll() is None or took < 20, "the crawl ended before the query held the file"
+    assert crawl.poll() is None or took < 4, "the crawl ended before the query held the file"
     stdout, stderr = crawl.communicate(timeout=600)
     assert crawl.returncode == 0, (stdout, stderr[-3000:])
     assert "run 1 finished" in stdout
+    assert "so far for a reader to let go" in stderr  # it said it was waiting
     con = duckdb.connect(str(db), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == len(

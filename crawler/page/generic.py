@@ -13,8 +13,9 @@ from datetime import datetime
 
 from lxml import etree
 
+from crawler.page.html import fold
 from crawler.page.metadata import read_metadata
-from crawler.page.related_detection import fold, take_related_blocks
+from crawler.page.related_detection import take_related_blocks
 from crawler.page.urls import article_url
 from crawler.profiles import SiteProfile
 from warehouse.model import Article, RelatedLink

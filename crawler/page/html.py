@@ -5,6 +5,7 @@ generic readers alike (so none of them imports another to get these)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -28,6 +29,14 @@ def select(node: etree._Element, selector: str) -> list[etree._Element]:
     return [
         found for found in compile_selector(selector)(node) if isinstance(found, etree._Element)
     ]
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces, spaces collapsed: for comparing
+    headings, titles and names whatever their case, accents or punctuation."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
 def text_of(node: etree._Element) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from crawler.page.dates import parse_date
-from crawler.page.html import clean_url, text_of
+from crawler.page.html import clean_url, fold, text_of
 from warehouse.model import DateValue
 
 # JSON-LD types that describe the page's own article, most specific first; a WebPage
@@ -337,10 +336,9 @@ def _agree(field: str, candidates: list[DateValue | None]) -> tuple[DateValue | 
 # --- title, names, the rest ----------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    """Lower case, no accents, letters and digits only: for comparing names."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if c.isalnum())
+def _squeezed(text: str) -> str:
+    """:func:`fold` without the spaces: letters and digits only, for comparing names."""
+    return fold(text).replace(" ", "")
 
 
 def _collapse(text: str) -> str:
@@ -354,7 +352,7 @@ def _site_names(ld: dict[str, Any], metas: dict[str, list[str]], url: str) -> li
     ]
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     names.append(host.rsplit(".", 1)[0] if "." in host else host)
-    return [_fold(name) for name in names if _fold(name)]
+    return [_squeezed(name) for name in names if _squeezed(name)]
 
 
 def _same_name(edge: str, name: str) -> bool:
@@ -371,7 +369,7 @@ def _strip_site_name(title: str, site_names: list[str]) -> str:
     if len(parts) < 2:
         return title
     for keep_end in (False, True):  # the site's name is usually last, sometimes first
-        edge = _fold(parts[0] if keep_end else parts[-1])
+        edge = _squeezed(parts[0] if keep_end else parts[-1])
         if edge and any(_same_name(edge, name) for name in site_names):
             separator = list(_TITLE_SEPARATORS.finditer(title))[0 if keep_end else -1]
             kept = title[separator.end() :] if keep_end else title[: separator.start()]

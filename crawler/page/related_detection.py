@@ -19,7 +19,6 @@ are returned in page order.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urldefrag, urlsplit
@@ -27,7 +26,7 @@ from urllib.parse import urldefrag, urlsplit
 from lxml import etree
 
 from crawler.page.dates import parse_relative_age
-from crawler.page.html import clean_url, number_related_links, text_of
+from crawler.page.html import clean_url, fold, number_related_links, text_of
 from warehouse.model import DateValue, RelatedLink
 
 # Headings, compared after folding case, accents and punctuation. A heading matches when
@@ -181,13 +180,6 @@ def take_related_blocks(
 
 
 # --- text helpers --------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces, spaces collapsed."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
 def is_related_heading(text: str) -> bool:

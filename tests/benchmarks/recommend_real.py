@@ -7,7 +7,7 @@ Obtains LibreOffice help (French, English) and the PostgreSQL 15 docs with
 ``apt-get download`` + ``dpkg-deb -x`` (see realsites.py; no root needed), serves each
 on 127.0.0.1, crawls it with its profile into ``tests/benchmarks/.cache/<site>.duckdb``
 (kept: ``--recrawl`` crawls again), then runs
-:func:`recommender.experiment.compare_methods` — one split for every method (these
+:func:`recommender.comparison.compare_methods` — one split for every method (these
 sites have no dates: a fixed random 20% of pages, seed 0), both modes — and prints the
 report. Held-out pages with related links are the queries.
 
@@ -53,8 +53,8 @@ def crawl(site_name: str, db: Path) -> None:
 
 
 def measure(site_name: str, args: argparse.Namespace) -> list[tuple[str, bool]]:
-    from recommender.experiment import compare_methods
-    from recommender.report import write_report
+    from recommender.comparison import compare_methods
+    from recommender.evaluation.report import write_report
     from warehouse import Reader, opened
 
     db = realsites.CACHE / f"{site_name}.duckdb"

@@ -36,7 +36,7 @@ Then measures, each in a fresh subprocess, so the peak memory (the child's
    that both compute the same thing; for ``learned``, how far it moved from plain
    cosine).
 
-``--method``: ``learned`` (``recommender.learned.LearnedRecommender``) or ``tfidf``
+``--method``: ``learned`` (``recommender.models.learned.LearnedRecommender``) or ``tfidf``
 (``recommender.TfidfRecommender``); by default ``learned`` when it can be imported, else
 ``tfidf`` with a note. Exit code 0 when the measurements ran (PASS or FAIL), 1 on an
 error (a child failing or running over ``--timeout``).
@@ -64,7 +64,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from recommender.text import load_stop_words  # noqa: E402
+from recommender.models.text import load_stop_words  # noqa: E402
 from warehouse.model import Article, DateValue, EditorialLink  # noqa: E402
 
 GOAL_SECONDS = 180.0
@@ -271,7 +271,7 @@ def current_rss_bytes() -> int:
 
 def make_model(method: str, jobs: int | None = None):
     if method == "learned":
-        from recommender.learned import LearnedRecommender
+        from recommender.models.learned import LearnedRecommender
 
         return LearnedRecommender(n_jobs=jobs)
     from recommender import TfidfRecommender
@@ -421,9 +421,9 @@ def load() -> str:
 
 def default_method() -> str:
     try:
-        from recommender.learned import LearnedRecommender  # noqa: F401
+        from recommender.models.learned import LearnedRecommender  # noqa: F401
     except ImportError as error:
-        say(f"note: recommender.learned cannot be imported ({error}): --method tfidf")
+        say(f"note: recommender.models.learned cannot be imported ({error}): --method tfidf")
         return "tfidf"
     return "learned"
 

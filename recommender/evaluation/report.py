@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluation import MODE_TITLES, EvaluationReport, format_interval
+from .evaluate import MODE_TITLES, EvaluationReport, format_interval
 
 __all__ = ["chart_svg", "report_html", "report_markdown", "write_report"]
 

@@ -15,17 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from warehouse.model import Article, EditorialLink
 
+from ..candidates import published_after, to_timestamp
+from ..suggestion import Suggestion
 from ._base import ArchiveMixin, check_k
-from .candidates import to_timestamp
-from .sparse_rows import top_per_row
-from .suggestion import Suggestion
+from .sparse_rows import block_rows, top_k, top_per_row
 from .text import TextAnalyzer, article_text, resolve_stop_words
 
 __all__ = ["TfidfRecommender"]
-
-#: Upper bound on the cells (rows x articles) of one block of similarities computed by
-#: ``recommend_all``: bounds memory whatever the corpus size.
-MAX_BLOCK_CELLS = 1 << 24
 
 
 class TfidfRecommender(ArchiveMixin, BaseEstimator):
@@ -284,14 +280,14 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         rows = np.array([self._row(url) for url in urls], dtype=np.intp)
         matrix = self.matrix_
         n_articles = matrix.shape[0]
-        step = max(1, min(int(chunk_size), MAX_BLOCK_CELLS // max(n_articles, 1)))
+        step = block_rows(n_articles, chunk_size)
         transposed = matrix.T.tocsr()
 
         results: dict[str, list[Suggestion]] = {}
         for start in range(0, rows.size, step):
-            block_rows = rows[start : start + step]
-            scores = sparse.csr_matrix(matrix[block_rows] @ transposed)
-            for i, row in enumerate(block_rows):
+            block = rows[start : start + step]
+            scores = sparse.csr_matrix(matrix[block] @ transposed)
+            for i, row in enumerate(block):
                 lo, hi = scores.indptr[i], scores.indptr[i + 1]
                 source_lo, source_hi = matrix.indptr[row], matrix.indptr[row + 1]
                 results[urls[start + i]] = self._select(
@@ -349,7 +345,7 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         if len(set(urls)) != len(urls):
             raise ValueError("duplicate article urls")
         n_articles = self.matrix_.shape[0]
-        step = max(1, min(int(chunk_size), MAX_BLOCK_CELLS // max(n_articles, 1)))
+        step = block_rows(n_articles, chunk_size)
         transposed = self.matrix_.T.tocsr()
 
         results: dict[str, list[Suggestion]] = {}
@@ -394,21 +390,16 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         keep = scores > 0
         if exclude is not None:
             keep &= columns != exclude
-        if before and not math.isnan(source_time):
-            keep &= ~(self.published_[columns] > source_time)
-        columns, scores = columns[keep], scores[keep]
-        if columns.size > k:
-            kth = np.partition(scores, columns.size - k)[columns.size - k]
-            tied_or_better = scores >= kth
-            columns, scores = columns[tied_or_better], scores[tied_or_better]
-        order = np.lexsort((columns, -scores))[:k]
+        if before:
+            keep &= ~published_after(self.published_[columns], source_time)
+        columns, scores = top_k(columns[keep], scores[keep], k)
         return [
             Suggestion(
                 target_url=self.urls_[column],
                 score=float(score),
                 shared_terms=self._shared_terms(source_terms, source_weights, column),
             )
-            for column, score in zip(columns[order], scores[order], strict=True)
+            for column, score in zip(columns, scores, strict=True)
         ]
 
     def shared_terms_of_pairs(

@@ -45,7 +45,7 @@ from scipy import stats
 
 from warehouse.model import Article, EditorialLink
 
-from .candidates import draw_key, to_timestamp
+from ..suggestion import Suggestion
 from .metrics import (
     catalogue_coverage,
     hit_at_k,
@@ -54,7 +54,6 @@ from .metrics import (
     recall_at_k,
     reciprocal_rank,
 )
-from .suggestion import Suggestion
 
 __all__ = [
     "AUTOMATIC_BASELINE",
@@ -67,8 +66,6 @@ __all__ = [
     "evaluate",
     "looks_automatic",
     "relevant_targets",
-    "split_articles",
-    "temporal_split",
 ]
 
 #: The two evaluation protocols, see the module docstring.
@@ -86,9 +83,6 @@ AUTOMATIC_BASELINE = "same rubrique, newest"
 #: When :data:`AUTOMATIC_BASELINE` reaches this ``R@k`` or ``nDCG@ndcg_k``, the related
 #: block is taken to be automatic, see :func:`looks_automatic`.
 AUTOMATIC_THRESHOLD = 0.9
-
-#: Share of dated articles from which :func:`split_articles` splits by date.
-MIN_DATED_SHARE = 0.5
 
 AUTOMATIC_WARNING = (
     "the site's related block looks automatic (the newest articles of the same "
@@ -118,118 +112,6 @@ class Recommender(Protocol):
     def recommend_new(
         self, articles: Sequence[Article], k: int = 10
     ) -> dict[str, list[Suggestion]]: ...
-
-
-# -- splits ----------------------------------------------------------------------------
-
-
-def _check_fraction(test_fraction: float) -> None:
-    if (
-        isinstance(test_fraction, bool)
-        or not isinstance(test_fraction, numbers.Real)
-        or not 0 < test_fraction < 1
-    ):
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-
-
-def temporal_split(
-    articles: Sequence[Article], test_fraction: float = 0.2
-) -> tuple[list[str], list[str]]:
-    """Split article urls in time: the newest ones are the test queries.
-
-    Parameters
-    ----------
-    articles : sequence of Article
-        The archive.
-    test_fraction : float, default=0.2
-        Share of all articles (rounded half up to a count) put in test, taken from the
-        newest dated ones. Articles without a date always go to train.
-
-    Returns
-    -------
-    train, test : list of str
-        Urls from the oldest to the newest (equal dates ordered by url); undated
-        articles end ``train``, ordered by url.
-
-    Raises
-    ------
-    ValueError
-        If ``test_fraction`` is not strictly between 0 and 1, or two articles share a url.
-    """
-    _check_fraction(test_fraction)
-    urls = [article.url for article in articles]
-    if len(set(urls)) != len(urls):
-        raise ValueError("duplicate article urls")
-    dated = sorted(
-        (to_timestamp(article.published), article.url)
-        for article in articles
-        if not math.isnan(to_timestamp(article.published))
-    )
-    undated = sorted(
-        article.url for article in articles if math.isnan(to_timestamp(article.published))
-    )
-    n_test = min(math.floor(test_fraction * len(urls) + 0.5), len(dated))
-    cut = len(dated) - n_test
-    train = [url for _, url in dated[:cut]] + undated
-    test = [url for _, url in dated[cut:]]
-    return train, test
-
-
-def split_articles(
-    articles: Sequence[Article], test_fraction: float = 0.2, random_state: int = 0
-) -> tuple[list[str], list[str], str]:
-    """Hold out test queries: by publication date when it can, else a fixed random draw.
-
-    When at least half the articles (:data:`MIN_DATED_SHARE`) have a publication date,
-    this is :func:`temporal_split`. Otherwise the test pages are a random but stable
-    share of the urls: the urls are ordered by a seeded hash of their path and query
-    (:func:`~recommender.candidates.draw_key`), so the same archive and seed always give
-    the same split, whatever the input order or the host the site was crawled from, and
-    an article added later does not move the others.
-
-    Parameters
-    ----------
-    articles : sequence of Article
-        The archive.
-    test_fraction : float, default=0.2
-        Share of the articles (rounded half up to a count) put in test.
-    random_state : int, default=0
-        Seed of the random split (unused by the split by date).
-
-    Returns
-    -------
-    train, test : list of str
-        Urls (by date as in :func:`temporal_split`, or sorted by url for a random split).
-    how : str
-        How the split was made, for reports, e.g. ``"newest 20% by publication date"``
-        or ``"random 20% of pages (seed 0), the site has no dates"``.
-
-    Raises
-    ------
-    ValueError
-        If ``test_fraction`` is not strictly between 0 and 1, ``random_state`` is not an
-        integer, or two articles share a url.
-    """
-    _check_fraction(test_fraction)
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise ValueError(f"random_state must be an integer, got {random_state!r}")
-    urls = [article.url for article in articles]
-    if len(set(urls)) != len(urls):
-        raise ValueError("duplicate article urls")
-    n_dated = sum(not math.isnan(to_timestamp(article.published)) for article in articles)
-    if urls and n_dated >= MIN_DATED_SHARE * len(urls):
-        train, test = temporal_split(articles, test_fraction)
-        return train, test, f"newest {test_fraction:.0%} by publication date"
-
-    n_test = math.floor(test_fraction * len(urls) + 0.5)
-    drawn = sorted(urls, key=lambda url: (draw_key(url, random_state), url))
-    test, train = sorted(drawn[:n_test]), sorted(drawn[n_test:])
-    why = (
-        "the site has no dates"
-        if n_dated == 0
-        else f"only {n_dated} of {len(urls)} pages have a publication date"
-    )
-    return train, test, f"random {test_fraction:.0%} of pages (seed {int(random_state)}), {why}"
 
 
 def relevant_targets(

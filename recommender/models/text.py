@@ -7,7 +7,7 @@ The analysis is a chain of small module-level steps, as in scikit-learn's
 composes them into one picklable callable that a ``TfidfVectorizer`` takes as its
 ``analyzer``.
 
-Stop-word lists ship as data in ``recommender/stopwords/<lang>.txt``.
+Stop-word lists ship as data in ``recommender/models/stopwords/<lang>.txt``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ __all__ = [
     "tokenize",
 ]
 
-#: Languages that have a stop-word list in ``recommender/stopwords/``.
+#: Languages that have a stop-word list in ``recommender/models/stopwords/``.
 STOP_WORD_LANGUAGES = ("fr", "en")
 
 #: French elided words, as they appear before an apostrophe once accents are folded.

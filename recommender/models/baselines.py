@@ -12,9 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from warehouse.model import Article, EditorialLink
 
+from ..candidates import candidate_mask, draw_key, to_timestamp
+from ..suggestion import Suggestion
 from ._base import ArchiveMixin, check_k
-from .candidates import candidate_mask, draw_key, to_timestamp
-from .suggestion import Suggestion
 
 __all__ = ["RandomRecommender", "SameRubriqueRecentRecommender"]
 

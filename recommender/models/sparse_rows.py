@@ -5,10 +5,31 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-__all__ = ["prune_rows", "top_per_row"]
+__all__ = ["MAX_BLOCK_CELLS", "block_rows", "prune_rows", "top_k", "top_per_row"]
+
+#: Upper bound on the cells (rows x articles) of one block of scores computed at once:
+#: bounds memory whatever the corpus size.
+MAX_BLOCK_CELLS = 1 << 24
 
 #: Relative-score bins of the per-row selection (see ``top_per_row``).
 _BINS = 64
+
+
+def block_rows(n_columns: int, at_most: int) -> int:
+    """Rows per block of scores over ``n_columns`` articles: at most ``at_most``, and
+    never more than :data:`MAX_BLOCK_CELLS` cells."""
+    return max(1, min(int(at_most), MAX_BLOCK_CELLS // max(n_columns, 1)))
+
+
+def top_k(columns: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` largest of one row's entries, best first, ties by column (exact float64
+    order; :func:`top_per_row` is the vectorised one for whole matrices)."""
+    if columns.size > k:
+        kth = np.partition(values, columns.size - k)[columns.size - k]
+        tied_or_better = values >= kth
+        columns, values = columns[tied_or_better], values[tied_or_better]
+    order = np.lexsort((columns, -values))[:k]
+    return columns[order], values[order]
 
 
 def prune_rows(matrix: sparse.csr_matrix, keep: int | None) -> sparse.csr_matrix:

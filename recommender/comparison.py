@@ -9,8 +9,6 @@ from sklearn.base import clone
 
 from warehouse.model import Article, EditorialLink
 
-from .baselines import RandomRecommender, SameRubriqueRecentRecommender
-from .bm25 import Bm25Recommender
 from .evaluation import (
     AUTOMATIC_BASELINE,
     MODES,
@@ -19,8 +17,10 @@ from .evaluation import (
     relevant_targets,
     split_articles,
 )
-from .learned import LearnedRecommender
-from .tfidf import TfidfRecommender
+from .models.baselines import RandomRecommender, SameRubriqueRecentRecommender
+from .models.bm25 import Bm25Recommender
+from .models.learned import LearnedRecommender
+from .models.tfidf import TfidfRecommender
 
 __all__ = ["EvaluationReport", "compare_methods", "default_methods"]
 

@@ -5,16 +5,20 @@ target first in one source's list whatever the model thinks, a *block* keeps a t
 out of one source's list, or out of every list (source ``'*'``). A freshness window
 keeps only targets published at most N days before the source.
 
-Pure functions over :class:`~recommender.suggestion.Suggestion` lists: no archive, no
-model, so any recommender with ``recommend``/``recommend_all`` fits.
+Pure functions over :class:`~recommender.suggestion.Suggestion` lists: no archive, so
+any recommender with ``recommend_all``/``recommend_text`` fits. :func:`related_lists`
+builds the lists readers see (deepening a model's list until the rules leave ``k``);
+:func:`check_rule` holds what a pin or block may be.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
 from .suggestion import Suggestion
 
@@ -22,10 +26,16 @@ __all__ = [
     "ANY_SOURCE",
     "BLOCK",
     "PIN",
+    "NotFitted",
+    "RelatedArticle",
+    "RuleError",
     "RuledSuggestion",
     "Rules",
     "apply_rules",
+    "check_rule",
     "fresh_since",
+    "published_times",
+    "related_lists",
     "ruled_lists",
 ]
 
@@ -231,3 +241,137 @@ def ruled_lists(
         pending = short
         depth = min(max_depth, depth * 4)
     return {source: results[source] for source in sources}
+
+
+class RuleError(ValueError):
+    """A pin or block that cannot hold (a pin for every list, a page pinned to itself)."""
+
+
+def check_rule(
+    rule: str, source_url: str, target_url: str, blocked_everywhere: Container[str]
+) -> str | None:
+    """Refuse a rule that cannot hold; return a warning for one that will not show.
+
+    Parameters
+    ----------
+    rule : {'pin', 'block'}
+    source_url, target_url : str
+        As archived (``source_url`` may be ``'*'`` for a block).
+    blocked_everywhere : container of str
+        The targets blocked for every list.
+
+    Returns
+    -------
+    str or None
+        A warning when a pin's target is blocked everywhere (a block wins over a pin).
+
+    Raises
+    ------
+    RuleError
+        For an unknown rule, a pin for every list or a target that is the source.
+    """
+    if rule not in (PIN, BLOCK):
+        raise RuleError(f"unknown rule {rule!r}")
+    if source_url == ANY_SOURCE and rule == PIN:
+        raise RuleError("a pin needs a source article: only blocks hold everywhere")
+    if source_url == target_url:
+        raise RuleError(f"{target_url} is the source itself: it is never suggested")
+    if rule == PIN and target_url in blocked_everywhere:
+        return (
+            f"{target_url} is blocked everywhere, and a block wins over a pin: "
+            f"`relnews unblock {target_url}` to show it"
+        )
+    return None
+
+
+# -- the lists readers see ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelatedArticle:
+    """One line of a list as shown: ``score`` is None for a pin the model did not rank."""
+
+    rank: int
+    title: str
+    url: str
+    score: float | None
+    shared_terms: tuple[str, ...]
+    pinned: bool = False
+
+
+class NotFitted(LookupError):
+    """A source the model was not fitted on (archived since, or gone)."""
+
+
+def published_times(model: Any) -> dict[str, float]:
+    """Each fitted article's publication time (POSIX seconds, NaN when unknown)."""
+    return dict(zip(model.urls_, map(float, model.published_), strict=True))
+
+
+def related_lists(
+    model: Any,
+    sources: Sequence[str | None],
+    k: int,
+    rules: Rules,
+    titles: Mapping[str, str],
+    *,
+    fresh_days: float | None = None,
+    now: float | None = None,
+    text: str = "",
+    title: str = "",
+    published: Mapping[str, float] | None = None,
+) -> dict[str | None, list[RelatedArticle]]:
+    """The lists readers see for archived sources (or, for the source None, for ``text``):
+    the model's ranking with the editors' rules and the freshness window applied.
+
+    ``titles`` holds the live articles: suggestions outside it (gone since the fit) are
+    dropped. The model only needs ``recommend_all``, ``recommend_text``, ``urls_``,
+    ``index_`` and ``published_`` (``published``, from :func:`published_times`, saves
+    rebuilding the dates on every call).
+
+    Raises
+    ------
+    NotFitted
+        If a source is not among the articles the model was fitted on.
+    """
+    now = time.time() if now is None else now
+    missing = [s for s in sources if s is not None and s not in model.index_]
+    if missing:
+        raise NotFitted(
+            f"{missing[0]} is not among the articles the model was fitted on (archived "
+            "since, or gone): run `relnews fit` again"
+        )
+
+    def rank(pending: list[str | None], depth: int) -> Mapping[str | None, list[Suggestion]]:
+        if pending == [None]:
+            before = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
+            return {None: model.recommend_text(text, depth, before, title=title)}
+        return model.recommend_all(depth, urls=pending)
+
+    published = published_times(model) if published is None else published
+    lists = ruled_lists(
+        rank,
+        list(sources),
+        k,
+        rules,
+        max_depth=len(model.urls_),
+        published=published,
+        source_times=cast("Mapping[str | None, float]", published),  # None: no time
+        fresh_days=fresh_days,
+        now=now,
+        live=titles,
+    )
+    return {
+        source: [
+            RelatedArticle(
+                rank,
+                titles.get(s.target_url, ""),
+                s.target_url,
+                None if math.isnan(s.score) else s.score,
+                tuple(s.shared_terms),
+                s.pinned,
+            )
+            for rank, s in enumerate(suggestions, start=1)
+        ]
+        for source, suggestions in lists.items()
+    }

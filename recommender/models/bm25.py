@@ -15,15 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from warehouse.model import Article, EditorialLink
 
+from ..candidates import published_after, to_timestamp
+from ..suggestion import Suggestion
 from ._base import ArchiveMixin, check_k
-from .candidates import to_timestamp
-from .suggestion import Suggestion
+from .sparse_rows import block_rows, top_k
 from .text import TextAnalyzer, article_text, resolve_stop_words
 
 __all__ = ["Bm25Recommender", "top_k_rows"]
-
-#: Upper bound on the cells (rows x articles) of one block of scores.
-MAX_BLOCK_CELLS = 1 << 24
 
 
 def top_k_rows(
@@ -52,13 +50,7 @@ def top_k_rows(
         keep = values > 0
         if exclude is not None and exclude[i] >= 0:
             keep &= columns != exclude[i]
-        columns, values = columns[keep], values[keep]
-        if columns.size > k:
-            kth = np.partition(values, columns.size - k)[columns.size - k]
-            better = values >= kth
-            columns, values = columns[better], values[better]
-        order = np.lexsort((columns, -values))[:k]
-        out.append((columns[order], values[order]))
+        out.append(top_k(columns[keep], values[keep], k))
     return out
 
 
@@ -245,15 +237,15 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         times = np.asarray(times, dtype=np.float64)
         exclude = np.asarray(exclude, dtype=np.intp)
         n_articles = self.weights_.shape[0]
-        step = max(1, min(1000, MAX_BLOCK_CELLS // max(n_articles, 1)))
+        step = block_rows(n_articles, 1000)
         results: list[list[Suggestion]] = []
         for start in range(0, queries.shape[0], step):
             scores = self.score_block(queries[start : start + step])
             for i in range(scores.shape[0]):
                 j = start + i
-                if before[j] and not math.isnan(times[j]):
+                if before[j]:
                     lo, hi = scores.indptr[i], scores.indptr[i + 1]
-                    newer = self.published_[scores.indices[lo:hi]] > times[j]
+                    newer = published_after(self.published_[scores.indices[lo:hi]], times[j])
                     scores.data[lo:hi][newer] = 0.0
             for columns, values in top_k_rows(scores, k, exclude=exclude[start : start + step]):
                 results.append(

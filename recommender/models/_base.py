@@ -10,8 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from warehouse.model import Article
 
-from .candidates import candidate_mask, check_articles, published_timestamps
-from .suggestion import Suggestion
+from ..candidates import candidate_mask, check_articles, published_timestamps
+from ..suggestion import Suggestion
 
 
 def check_k(k: int) -> int:

@@ -28,7 +28,8 @@ from urllib.parse import urlsplit
 import numpy as np
 from scipy import sparse
 
-from .sparse_rows import prune_rows, top_per_row
+from ..candidates import published_after
+from .sparse_rows import block_rows, prune_rows, top_per_row
 
 __all__ = [
     "COLD_FEATURES",
@@ -64,8 +65,6 @@ COLD_FEATURES = tuple(
 #: Columns of FEATURES that COLD_FEATURES keeps.
 COLD_COLUMNS = np.array([FEATURES.index(name) for name in COLD_FEATURES])
 
-#: Upper bound on the cells (sources x articles) of the block buffer (float32).
-MAX_BLOCK_CELLS = 1 << 24
 #: A source's head of TF-IDF and BM25 scores, in multiples of ``n_candidates``.
 HEAD_FACTOR = 3
 #: Folder levels compared by ``same_folder``.
@@ -175,8 +174,8 @@ class PairFeaturizer:
         return self.tfidf.shape[0]
 
     def block_size(self) -> int:
-        """Sources per block: the block buffer stays under ``MAX_BLOCK_CELLS``."""
-        return max(1, min(2048, MAX_BLOCK_CELLS // max(self.n_articles, 1)))
+        """Sources per block: the block buffer (float32) stays under ``MAX_BLOCK_CELLS``."""
+        return block_rows(self.n_articles, 2048)
 
     def encode(
         self,
@@ -319,7 +318,9 @@ class PairFeaturizer:
         if rows is not None:
             np.putmask(scores.data, scores.indices == np.repeat(rows, lengths), 0)
         if self.before_only:  # NaN on either side compares False: kept
-            newer = self.published[scores.indices] > np.repeat(metadata.published, lengths)
+            newer = published_after(
+                self.published[scores.indices], np.repeat(metadata.published, lengths)
+            )
             np.putmask(scores.data, newer, 0)  # top_per_row keeps positive scores only
         return top_per_row(scores, n)
 

@@ -31,17 +31,25 @@ from threadpoolctl import threadpool_limits
 
 from warehouse.model import Article, DateValue, EditorialLink
 
+from ..candidates import to_timestamp
+from ..evaluation.metrics import ndcg_at_k
+from ..evaluation.split import check_fraction, hold_out
+from ..suggestion import Suggestion
 from ._base import ArchiveMixin, check_k
 from .bm25 import Bm25Recommender
-from .candidates import draw_key, to_timestamp
 from .features import COLD_COLUMNS, FEATURES, PairBlock, PairFeaturizer, url_folder
-from .metrics import ndcg_at_k
 from .sparse_rows import prune_rows
-from .suggestion import Suggestion
 from .text import TextAnalyzer
 from .tfidf import TfidfRecommender
 
-__all__ = ["LearnedRecommender"]
+__all__ = ["LearnedRecommender", "NothingToLearn"]
+
+
+class NothingToLearn(ValueError):
+    """The editorial links give the learned model nothing to learn from: none joins two
+    articles of the corpus, or none is ever among the candidates. A caller falls back to
+    a method that needs no links (TF-IDF)."""
+
 
 #: Settings tried on the validation split when ``param_grid`` is None.
 DEFAULT_GRID = (
@@ -204,7 +212,9 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         self.link_sources_ = frozenset(link.source_url for link in links)
         graph = self._graph(links)
         if graph.nnz == 0:
-            raise ValueError("no editorial link joins two articles of the corpus: nothing to learn")
+            raise NothingToLearn(
+                "no editorial link joins two articles of the corpus: nothing to learn"
+            )
         # Every archived article as a query: its strongest terms (see _queries_of_rows)
         self.tfidf_queries_ = self._tfidf_queries(self.tfidf_.matrix_)
         self.bm25_queries_ = self._bm25_queries(self.bm25_.queries_)
@@ -231,7 +241,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         pairs = {False: existing, True: cold}
         labels = {key: self._labels(block, truth_keys) for key, block in pairs.items()}
         if not _both_classes(labels[False]):
-            raise ValueError(
+            raise NothingToLearn(
                 "the editorial links are never among the candidates (or are all of them): "
                 "nothing to learn"
             )
@@ -286,13 +296,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
                 isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
             ):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
-        if (
-            not isinstance(self.validation_fraction, numbers.Real)
-            or not 0 < self.validation_fraction < 1
-        ):
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}"
-            )
+        check_fraction(self.validation_fraction, "validation_fraction")
 
     def _classifier(self, params: dict[str, Any]) -> HistGradientBoostingClassifier:
         base = HistGradientBoostingClassifier(early_stopping=False, random_state=self.random_state)
@@ -318,16 +322,15 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         return sparse.csr_matrix(normalize(titles), dtype=np.float32)
 
     def _validation_split(self, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The newest sources when dated, else a fixed random part, are for validation."""
-        times = self.published_[sources]
-        n_validation = max(1, round(self.validation_fraction * sources.size))
-        if np.mean(~np.isnan(times)) >= 0.5:
-            order = np.lexsort((sources, np.nan_to_num(times, nan=-np.inf)))
-        else:
-            keys = [draw_key(self.urls_[row], self.random_state) for row in sources]
-            order = np.argsort(keys, kind="stable")
-        ordered = sources[order]
-        return ordered[:-n_validation], ordered[-n_validation:]
+        """The sources held out for validation, by the evaluation's own rule."""
+        split = hold_out(
+            [self.urls_[row] for row in sources],
+            self.published_[sources],
+            self.validation_fraction,
+            self.random_state,
+            minimum=1,
+        )
+        return sources[split.kept], sources[split.held]
 
     def _training_sources(self, graph: sparse.csr_matrix) -> np.ndarray:
         """Rows with links, a seeded sample of ``max_train_sources`` when more."""
