@@ -20,20 +20,23 @@ from recommender import (
     RandomRecommender,
     SameRubriqueRecentRecommender,
     TfidfRecommender,
-    bootstrap_interval,
-    catalogue_coverage,
     compare_methods,
-    default_methods,
     evaluate,
-    looks_automatic,
-    relevant_targets,
-    report_html,
-    report_markdown,
     split_articles,
-    temporal_split,
     write_report,
 )
-from recommender.evaluation import AUTOMATIC_WARNING, EvaluationReport, EvaluationRow
+from recommender.comparison import default_methods
+from recommender.evaluation import (
+    AUTOMATIC_WARNING,
+    EvaluationReport,
+    EvaluationRow,
+    bootstrap_interval,
+    looks_automatic,
+    relevant_targets,
+    temporal_split,
+)
+from recommender.evaluation.metrics import catalogue_coverage
+from recommender.evaluation.report import report_html, report_markdown
 from warehouse import Reader, Writer, opened
 from warehouse.database import migrations
 from warehouse.model import Article, DateValue, EditorialLink

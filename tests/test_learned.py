@@ -10,15 +10,9 @@ import joblib
 import numpy as np
 import pytest
 
-from recommender import (
-    Bm25Recommender,
-    LearnedRecommender,
-    TfidfRecommender,
-    evaluate,
-    relevant_targets,
-)
+from recommender import Bm25Recommender, LearnedRecommender, TfidfRecommender, evaluate
 from recommender.candidates import check_articles
-from recommender.evaluation import split_articles
+from recommender.evaluation import relevant_targets, split_articles
 from recommender.models.features import COLD_FEATURES, FEATURES, url_folder
 from recommender.models.text import TextAnalyzer
 from warehouse import Reader, opened

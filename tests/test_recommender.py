@@ -13,14 +13,12 @@ from recommender import (
     RandomRecommender,
     SameRubriqueRecentRecommender,
     Suggestion,
-    TextAnalyzer,
     TfidfRecommender,
     evaluate,
-    is_candidate,
-    relevant_targets,
-    temporal_split,
 )
-from recommender.models.text import light_stem, load_stop_words, normalize, tokenize
+from recommender.candidates import is_candidate
+from recommender.evaluation import relevant_targets, temporal_split
+from recommender.models.text import TextAnalyzer, light_stem, load_stop_words, normalize, tokenize
 from warehouse.model import Article, DateValue, EditorialLink
 
 SITE = "https://sante.example/news"

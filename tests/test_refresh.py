@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,29 +50,28 @@ def refresh(server, db, *args, check=True):
     return run_relnews("refresh", "--url", server.url, "--db", str(db), *args, check=check)
 
 
-def test_second_refresh_asks_only_what_changed(server, tmp_path):
-    db = tmp_path / "news.duckdb"
-    first = refresh(server, db)
-    assert "refresh: done" in first.stdout
+def test_second_refresh_asks_only_what_changed(refreshed_demo, demo_server, tmp_path):
+    assert "refresh: done" in refreshed_demo.result.stdout
+    db = refreshed_demo.copy_to(tmp_path)
     versions, links = count(db, "article_versions"), count(db, "related_links")
-    served_before = server.stats["requests"]
+    before = dict(demo_server.stats)
 
-    second = refresh(server, db)
+    second = refresh(demo_server, db)
     assert "refresh: done" in second.stdout
     assert "nothing changed" in second.stdout
     assert (count(db, "article_versions"), count(db, "related_links")) == (versions, links)
     # conditional requests were sent and answered 304; unchanged articles were skipped
-    assert server.stats["not_modified"] > 0
-    requests = server.stats["requests"] - served_before
-    assert requests < 0.3 * served_before
+    assert demo_server.stats["not_modified"] > before.get("not_modified", 0)
+    requests = demo_server.stats["requests"] - before["requests"]
+    assert requests < 0.3 * refreshed_demo.requests
     runs = query(db, "SELECT status, stats->>'relnews/skipped_by_lastmod' FROM crawl_runs")
     assert runs[1][0] == "finished" and int(runs[1][1]) >= 300
     assert query(db, "SELECT count(*) FROM fetches WHERE run_id = 2 AND status = 304")[0][0] > 0
 
 
-def test_changed_page_makes_one_version_and_diff_shows_it(server, tmp_path):
-    db = tmp_path / "news.duckdb"
-    refresh(server, db)
+def test_changed_page_makes_one_version_and_diff_shows_it(refreshed_demo, editable_demo, tmp_path):
+    server = editable_demo
+    db = refreshed_demo.copy_to(tmp_path)
     site = server.site
     article = site.articles[100]
     corrected = dataclasses.replace(
@@ -128,9 +128,9 @@ def tables(db):
     return {name: sorted(query(db, sql)) for name, sql in TABLES.items()}
 
 
-def test_crawl_killed_after_its_first_batch_loses_nothing(server, tmp_path):
-    whole = tmp_path / "whole.duckdb"
-    run_relnews("crawl", "--url", server.url, "--db", str(whole))
+def test_crawl_killed_after_its_first_batch_loses_nothing(crawled_demo, demo_server, tmp_path):
+    whole, _ = crawled_demo  # one uninterrupted crawl of the same server
+    server = demo_server
     db = tmp_path / "news.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     crawl = subprocess.Popen(
@@ -161,9 +161,10 @@ def test_crawl_killed_after_its_first_batch_loses_nothing(server, tmp_path):
     assert twice == []
 
 
-def test_reanalyse_with_a_changed_profile(server, tmp_path):
+def test_reanalyse_with_a_changed_profile(crawled_demo, demo_server, tmp_path):
+    server = demo_server
     db = tmp_path / "news.duckdb"
-    run_relnews("crawl", "--url", server.url, "--db", str(db))
+    shutil.copy2(crawled_demo[0], db)
     fetches = count(db, "fetches")
     same = run_relnews("reanalyse", "--profile", "demo", "--db", str(db)).stdout
     assert "0 new versions" in same
@@ -176,11 +177,11 @@ def test_reanalyse_with_a_changed_profile(server, tmp_path):
     assert query(db, "SELECT count(*) FROM latest_articles WHERE lead <> ''") == [(0,)]
 
 
-def test_export_warc_holds_every_capture(server, tmp_path):
+def test_export_warc_holds_every_capture(crawled_demo, demo_server, tmp_path):
     from warcio.archiveiterator import ArchiveIterator
 
-    db = tmp_path / "news.duckdb"
-    run_relnews("crawl", "--url", server.url, "--db", str(db))
+    server = demo_server
+    db, _ = crawled_demo  # export-warc only reads it
     warc = tmp_path / "news.warc.gz"
     run_relnews("export-warc", str(warc), "--db", str(db))
     with open(warc, "rb") as stream:
@@ -198,9 +199,11 @@ def test_export_warc_holds_every_capture(server, tmp_path):
     assert "é".encode("cp1252") in body  # the bytes as served, not re-encoded
 
 
-def test_refresh_sees_a_deleted_article_and_a_changed_related_block(server, tmp_path):
-    db = tmp_path / "news.duckdb"
-    refresh(server, db)
+def test_refresh_sees_a_deleted_article_and_a_changed_related_block(
+    refreshed_demo, editable_demo, tmp_path
+):
+    server = editable_demo
+    db = refreshed_demo.copy_to(tmp_path)
     site, base = server.site, server.base_url
     lists = json.loads(run_relnews("export", "-k", "10", "--db", str(db)).stdout)
     suggested = {item["url"] for items in lists.values() for item in items}
