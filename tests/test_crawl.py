@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pytest
 
@@ -115,14 +117,14 @@ def test_raw_pages_are_kept(crawled_demo):
     assert missing == [(0,)]
 
 
-def test_crawling_twice_adds_no_duplicates(demo_server, tmp_path):
+def test_crawling_twice_adds_no_duplicates(crawled_demo, demo_server, tmp_path):
     db = tmp_path / "twice.duckdb"
+    shutil.copy2(crawled_demo[0], db)  # a first crawl of the same server
     tables = ("articles", "article_versions", "related_links", "url_aliases", "captures")
 
     def counts():
         return {t: query(db, f"SELECT count(*) FROM {t}")[0][0] for t in (*tables, "fetches")}
 
-    run_relnews("crawl", "--profile", "demo", "--url", demo_server.url, "--db", str(db))
     first = counts()
     second_run = run_relnews(
         "crawl", "--profile", "demo", "--url", demo_server.url, "--db", str(db)

@@ -69,30 +69,6 @@ def test_second_refresh_asks_only_what_changed(refreshed_demo, demo_server, tmp_
     assert query(db, "SELECT count(*) FROM fetches WHERE run_id = 2 AND status = 304")[0][0] > 0
 
 
-def test_changed_page_makes_one_version_and_diff_shows_it(refreshed_demo, editable_demo, tmp_path):
-    server = editable_demo
-    db = refreshed_demo.copy_to(tmp_path)
-    site = server.site
-    article = site.articles[100]
-    corrected = dataclasses.replace(
-        article,
-        paragraphs=(*article.paragraphs[:-1], "Correction : les auteurs ont revu leurs chiffres."),
-        modified=datetime.now(UTC).replace(tzinfo=None),
-    )
-    server.site = dataclasses.replace(
-        site, articles=tuple(corrected if a is article else a for a in site.articles)
-    )
-    result = refresh(server, db)
-    assert "1 new versions" in result.stdout
-    url = server.base_url + article.path
-    assert query(db, "SELECT count(*) FROM article_versions WHERE url = ?", [url]) == [(2,)]
-    assert count(db, "article_versions") == len(site.articles) + 1
-
-    diff = run_relnews("diff", url, "--db", str(db)).stdout
-    assert "+Correction : les auteurs ont revu leurs chiffres." in diff
-    assert "-" + article.paragraphs[-1] in diff
-
-
 def test_two_refreshes_never_overlap(server, tmp_path):
     db = tmp_path / "news.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -199,7 +175,7 @@ def test_export_warc_holds_every_capture(crawled_demo, demo_server, tmp_path):
     assert "é".encode("cp1252") in body  # the bytes as served, not re-encoded
 
 
-def test_refresh_sees_a_deleted_article_and_a_changed_related_block(
+def test_refresh_sees_a_deleted_article_a_changed_related_block_and_a_corrected_page(
     refreshed_demo, editable_demo, tmp_path
 ):
     server = editable_demo
@@ -219,10 +195,19 @@ def test_refresh_sees_a_deleted_article_and_a_changed_related_block(
     edited = dataclasses.replace(
         changed, related=(RelatedItem(newcomer.path, newcomer.title), *changed.related[1:])
     )
+    # corrected: a third article's last paragraph is rewritten, its date of change moved
+    article = next(a for a in site.articles[100:] if a not in (victim, changed, newcomer))
+    corrected = dataclasses.replace(
+        article,
+        paragraphs=(*article.paragraphs[:-1], "Correction : les auteurs ont revu leurs chiffres."),
+        modified=datetime.now(UTC).replace(tzinfo=None),
+    )
+    replaced = {changed.path: edited, article.path: corrected}
     server.site = dataclasses.replace(
         site,
-        articles=tuple(edited if a is changed else a for a in site.articles if a is not victim),
+        articles=tuple(replaced.get(a.path, a) for a in site.articles if a is not victim),
     )
+    versions_before = count(db, "article_versions")
     models_before = count(db, "models")
 
     result = refresh(server, db, "--revisit-days", "0")
@@ -234,6 +219,13 @@ def test_refresh_sees_a_deleted_article_and_a_changed_related_block(
     )  # fmt: skip
     assert current[0] == (base + newcomer.path,)
     assert "fitting the model" in result.stdout and count(db, "models") == models_before + 1
+    # the corrected page has a second version, and diff shows the correction
+    assert count(db, "article_versions") > versions_before
+    url = base + article.path
+    assert query(db, "SELECT count(*) FROM article_versions WHERE url = ?", [url]) == [(2,)]
+    diff = run_relnews("diff", url, "--db", str(db)).stdout
+    assert "+Correction : les auteurs ont revu leurs chiffres." in diff
+    assert "-" + article.paragraphs[-1] in diff
     lists = json.loads(run_relnews("export", "-k", "10", "--db", str(db)).stdout)
     assert base + victim.path not in lists
     assert all(item["url"] != base + victim.path for items in lists.values() for item in items)
