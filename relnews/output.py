@@ -12,6 +12,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+import tabulate as tabulate_module
+from tabulate import tabulate
+
+# Headers get no extra space: a column is as wide as its widest cell, header included.
+tabulate_module.MIN_PADDING = 0
+
 FORMATS = ("table", "csv", "json")
 
 #: C0 and C1 control characters (and DEL), which a terminal would obey as commands; tab
@@ -106,26 +112,17 @@ def format_rows(
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     cells = [[_cell(value, max_width) for value in row] for row in rows]
-    widths = [
-        max([len(str(column))] + [len(row[i]) for row in cells]) for i, column in enumerate(columns)
-    ]
     numeric = [
         all(isinstance(row[i], int | float) or row[i] is None for row in rows) and bool(rows)
         for i in range(len(columns))
     ]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            value.rjust(width) if is_number else value.ljust(width)
-            for value, width, is_number in zip(values, widths, numeric, strict=True)
-        ).rstrip()
-
-    parts = [
-        line([terminal_safe(str(column)) for column in columns]),
-        line(["-" * w for w in widths]),
-    ]
-    parts += [line(row) for row in cells]
-    return "\n".join(parts)
+    return tabulate(
+        cells,
+        [terminal_safe(str(column)) for column in columns],
+        "simple",
+        colalign=["right" if is_number else "left" for is_number in numeric],
+        disable_numparse=True,  # cells are already formatted
+    )
 
 
 class ListItem(Protocol):

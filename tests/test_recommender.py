@@ -532,8 +532,13 @@ def test_evaluate_reports_every_method_and_tfidf_beats_random():
         in table[header_at + 2 + report.metrics.index("nDCG@10")]
     )
     markdown = report.to_markdown().splitlines()
-    assert "| metric | tfidf | random | same-rubrique-recent |" in markdown
-    assert sum(line.startswith("| ") for line in markdown) == 2 + len(report.metrics) + 1
+    lines = [line for line in markdown if line.startswith("|")]
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines]
+    assert rows[0] == ["metric", "tfidf", "random", "same-rubrique-recent"]
+    assert rows[1] == [":" + "-" * (len(rows[1][0]) - 1)] + [
+        "-" * (len(cell) - 1) + ":" for cell in rows[1][1:]
+    ]  # metrics to the left, scores to the right
+    assert [row[0] for row in rows[2:]] == [*report.metrics, "queries"]
 
 
 def test_evaluate_counts_only_queries_with_relevant_targets():

@@ -41,7 +41,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import tabulate as tabulate_module
 from scipy import stats
+from tabulate import tabulate
 
 from warehouse.model import Article, EditorialLink
 
@@ -54,6 +56,9 @@ from .metrics import (
     recall_at_k,
     reciprocal_rank,
 )
+
+# Headers get no extra space: a column is as wide as its widest cell, header included.
+tabulate_module.MIN_PADDING = 0
 
 __all__ = [
     "AUTOMATIC_BASELINE",
@@ -308,17 +313,10 @@ class EvaluationReport:
         blocks = []
         for mode in self.modes:
             header, body = self._cells(mode)
-            widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-
-            def line(cells: list[str], widths: list[int] = widths) -> str:
-                first = cells[0].ljust(widths[0])
-                rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
-                return "  ".join([first, *rest]).rstrip()
-
-            rule = "  ".join("-" * width for width in widths)
-            blocks.append(
-                "\n".join([self._caption(mode), "", line(header), rule, *map(line, body)])
+            table = tabulate(
+                body, header, "simple", colalign=_aligned(header), disable_numparse=True
             )
+            blocks.append(f"{self._caption(mode)}\n\n{table}")
         text = "\n\n".join(blocks)
         footer = self.notes + [f"warning: {warning}" for warning in self.warnings]
         return text + ("\n\n" + "\n".join(footer) if footer else "")
@@ -328,20 +326,25 @@ class EvaluationReport:
         blocks = []
         for mode in self.modes:
             header, body = self._cells(mode)
-            lines = [
-                f"**{_md_escape(self._caption(mode))}**",
-                "",
-                "| " + " | ".join(map(_md_escape, header)) + " |",
-                "| --- | " + " | ".join("---:" for _ in header[1:]) + " |",
-            ]
-            lines += ["| " + " | ".join(map(_md_escape, cells)) + " |" for cells in body]
-            blocks.append("\n".join(lines))
+            table = tabulate(
+                [list(map(_md_escape, cells)) for cells in body],
+                list(map(_md_escape, header)),
+                "pipe",
+                colalign=_aligned(header),
+                disable_numparse=True,
+            )
+            blocks.append(f"**{_md_escape(self._caption(mode))}**\n\n{table}")
         text = "\n\n".join(blocks)
         footer = self.notes + [f"**Warning:** {w}" for w in self.warnings if warnings]
         return text + ("\n\n" + "\n\n".join(footer) if footer else "")
 
     def __str__(self) -> str:
         return self.format_table()
+
+
+def _aligned(header: list[str]) -> list[str]:
+    """Metric names to the left, scores to the right."""
+    return ["left"] + ["right"] * (len(header) - 1)
 
 
 def _md_escape(text: str) -> str:
