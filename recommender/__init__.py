@@ -4,13 +4,16 @@ Inputs are :class:`warehouse.model.Article` and :class:`warehouse.model.Editoria
 lists read by the caller; outputs are :class:`Suggestion` lists and an
 :class:`EvaluationReport` that the caller writes back. Nothing here touches DuckDB.
 
-The package is in layers, each importing only those below it::
+The package is in layers, each importing only those below it (an import-linter
+contract in pyproject.toml)::
 
-    comparison            fit several methods, judge them on one split
-    models                the estimators (text analysis, TF-IDF, BM25, baselines, learned)
-    evaluation            split, metrics, evaluate, report
-    candidates, rules,    the candidate rule, the editors' pins and blocks, a suggestion
-    suggestion
+    comparison, persistence   fit several methods and judge them on one split; save,
+                              find and load fitted models beside an archive
+    models                    the estimators (text analysis, TF-IDF, BM25, baselines,
+                              pair features, learned)
+    evaluation                split, metrics, evaluate, report
+    candidates, rules         the candidate rule; the editors' pins and blocks, lists
+    suggestion                one suggested article
 
 Importing the package is cheap: each name loads its module (and scikit-learn, where
 that module needs it) when first used, so ``recommender.rules`` can be imported by a
