@@ -355,7 +355,7 @@ class FaultSite:
             headers = {"Retry-After": "1"} if code == 503 else {}
             return self._send(handler, code, b"<h1>error</h1>", html, headers)
         if path == "/slow":
-            time.sleep(0.5)  # under the crawl's DOWNLOAD_TIMEOUT
+            time.sleep(0.3)  # under the crawl's DOWNLOAD_TIMEOUT
             return self._send(handler, 200, _article("Slow", "Slow page. " * 20).encode())
         if path == "/hang":
             self._stop.wait(self.hang_seconds)
@@ -563,5 +563,5 @@ def crawl_command(site: FaultSite, db: str, profile_file: str) -> list[str]:
     """``relnews crawl`` arguments for the fault site, with short timeouts."""
     return [
         "crawl", "--profile", profile_file, "--url", site.url, "--db", db,
-        "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=1",
+        "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=1",
     ]  # fmt: skip

@@ -58,7 +58,7 @@ def test_sql_stops_a_query_past_its_time_limit(crawled_demo):
 def _seconds_query(seconds: float) -> str:
     """A query that takes about ``seconds`` on this machine (measured first)."""
     con = duckdb.connect()
-    n = 20_000_000
+    n = 5_000_000
     started = time.monotonic()
     con.execute(f"select sum(hash(i)) from range({n}) t(i)").fetchall()
     per_row = (time.monotonic() - started) / n
@@ -71,16 +71,16 @@ def test_a_query_longer_than_the_crawls_waits_during_a_crawl_both_complete(demo_
     # default); a query of several rounds checks that it keeps waiting, never fails.
     db = tmp_path / "busy.duckdb"
     crawl = _crawl_process(
-        demo_server, db, "-s", "RELNEWS_DB_WAIT_NOTICE=1.5", "-s", "DOWNLOAD_DELAY=0",
+        demo_server, db, "-s", "RELNEWS_DB_WAIT_NOTICE=0.5", "-s", "DOWNLOAD_DELAY=0",
         "-s", "CONCURRENT_REQUESTS=4", "-s", "RELNEWS_BATCH_SIZE=40",
         "-s", "RELNEWS_RELEASE_EVERY=1",
     )  # fmt: skip
     wait_for_stored_pages(db, crawl)
     started = time.monotonic()
-    query = run_relnews("sql", _seconds_query(6), "--db", str(db), "--timeout", "0")
+    query = run_relnews("sql", _seconds_query(2.5), "--db", str(db), "--timeout", "0")
     took = time.monotonic() - started
     assert query.returncode == 0, query.stderr
-    assert crawl.poll() is None or took < 4, "the crawl ended before the query held the file"
+    assert crawl.poll() is None or took < 1.7, "the crawl ended before the query held the file"
     stdout, stderr = crawl.communicate(timeout=600)
     assert crawl.returncode == 0, (stdout, stderr[-3000:])
     assert "run 1 finished" in stdout
