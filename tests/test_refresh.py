@@ -232,4 +232,3 @@ def test_refresh_sees_a_deleted_article_a_changed_related_block_and_a_corrected_
     lists = json.loads(run_relnews("export", "-k", "10", "--db", str(db)).stdout)
     assert base + victim.path not in lists
     assert all(item["url"] != base + victim.path for items in lists.values() for item in items)
-
