@@ -13,7 +13,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from crawler.page.html import fold
+from crawler.page.html import fold, word_count
 from crawler.page.metadata import read_metadata
 from crawler.page.related_detection import take_related_blocks
 from crawler.page.urls import article_url
@@ -38,7 +38,7 @@ def analyse_generic(
     meta = read_metadata(root, url, base, fetched_at, profile.language)
     body = _without_title(main_text(root, url), meta.title)
     # A few stray words (a menu's "Home") are not the text of an article.
-    if not meta.title or len(body.split()) < _MIN_BODY_WORDS:
+    if not meta.title or word_count(body) < _MIN_BODY_WORDS:
         return None, related
     # The lead is the page's own summary, unless it only repeats the title.
     lead = meta.description if fold(meta.description) not in ("", fold(meta.title)) else ""
@@ -97,7 +97,7 @@ def _extract(root: etree._Element, url: str, fast: bool) -> list[str]:
 
 def _menu_like(paragraphs: list[str]) -> bool:
     """A long text made mostly of lines of one to three words: a menu, not an article."""
-    counts = [len(paragraph.split()) for paragraph in paragraphs]
+    counts = [word_count(paragraph) for paragraph in paragraphs]
     total = sum(counts)
     return total > 300 and sum(count for count in counts if count < 4) > total / 2
 

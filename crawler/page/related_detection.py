@@ -2,8 +2,8 @@
 
 A block is found in three ways, most trusted first:
 
-1. by its heading ("À lire aussi", "Rubriques connexes", "See Also", "Related stories"...),
-   in French or English: the block is the smallest container after or around the heading
+1. by its heading ("À lire aussi", "See Also", "相关推荐", "参照"...), in any language of
+   ``related_headings.toml``: the block is the smallest container after or around the heading
    that holds a link;
 2. by its class, id or aria-label ("relatedtopics", "related-posts", "see-also"...);
 3. by its shape, when nothing names it: a list of two or more links to pages of the
@@ -19,46 +19,30 @@ are returned in page order.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 from lxml import etree
 
 from crawler.page.dates import parse_relative_age
-from crawler.page.html import clean_url, fold, number_related_links, text_of
+from crawler.page.html import clean_url, fold, number_related_links, text_of, word_count
 from warehouse.model import DateValue, RelatedLink
 
-# Headings, compared after folding case, accents and punctuation. A heading matches when
-# it is one of these phrases exactly...
-_HEADINGS = frozenset(
-    (
-        # French
-        "autres actualites sur le meme theme", "a lire aussi", "lire aussi", "a lire egalement",
-        "lire egalement", "a voir aussi", "voir aussi", "voir egalement", "a decouvrir aussi",
-        "a decouvrir egalement", "sur le meme sujet", "sur le meme theme", "articles lies",
-        "articles similaires", "articles connexes", "articles en relation",
-        "dans la meme rubrique", "rubriques connexes", "sujets connexes", "pages connexes",
-        "liens connexes", "vous aimerez aussi", "vous aimerez peut etre aussi",
-        "vous pourriez aussi aimer", "ces articles peuvent vous interesser",
-        "ces articles pourraient vous interesser", "nos articles sur le meme sujet",
-        "a lire", "a consulter aussi", "a consulter egalement", "pour aller plus loin",
-        "dans la meme categorie",
-        # English
-        "related", "related articles", "related stories", "related content", "related topics",
-        "related posts", "related links", "related news", "related reading", "related coverage",
-        "related pages", "related items", "related guides", "related entries", "related post",
-        "related article", "related story", "see also", "see more", "also see",
-        "read more", "read next", "read also", "also read", "more on this", "more on this story",
-        "more on this topic", "more like this", "you may also like", "you might also like",
-        "you may be interested in", "you might be interested in", "recommended",
-        "recommended for you", "recommended stories", "recommended articles",
-        "recommended reading", "further reading", "more stories", "more to read",
-        "what to read next",
-    )
-)  # fmt: skip
-# ... or starts with one of these and stays short ("More from The Verge", "More on: plague").
-_HEADING_PREFIXES = ("more from ", "more on ", "autres actualites ", "plus d articles ")
+
+# Headings of related blocks, by language, from a data file: a heading matches when its
+# folded text is one of the phrases, or starts with a prefix and stays short ("More from
+# The Verge").
+def _load_headings() -> tuple[frozenset[str], tuple[str, ...]]:
+    data = tomllib.loads(Path(__file__).with_name("related_headings.toml").read_text("utf-8"))
+    exact = {fold(phrase) for language in data.values() for phrase in language["exact"]}
+    prefixes = {fold(prefix) + " " for language in data.values() for prefix in language["prefixes"]}
+    return frozenset(exact), tuple(sorted(prefixes))
+
+
+_HEADINGS, _HEADING_PREFIXES = _load_headings()
 _HEADING_WORDS = 8
 _HEADING_CHARS = 120
 _HEADING_TAGS = frozenset(
@@ -91,7 +75,6 @@ _FURNITURE_ROLES = frozenset(("navigation", "menu", "menubar", "banner", "conten
 # Structural lists: anchors read like titles, targets like article URLs.
 _MIN_ANCHOR_WORDS = 3
 _MIN_MEAN_ANCHOR_WORDS = 4
-_WORD = re.compile(r"\w*[^\W\d_]\w*")
 _INVISIBLE = frozenset(("script", "style", "noscript", "template"))
 # Listing pages, not articles: a link to one is not a related article.
 _TAXONOMY = frozenset(
@@ -185,7 +168,7 @@ def take_related_blocks(
 def is_related_heading(text: str) -> bool:
     """Whether ``text`` reads as the heading of a related block ("À lire aussi :")."""
     folded = fold(text)
-    if not folded or len(folded.split()) > _HEADING_WORDS:
+    if not folded or word_count(folded) > _HEADING_WORDS:
         return False
     return folded in _HEADINGS or folded.startswith(_HEADING_PREFIXES)
 
@@ -275,7 +258,7 @@ def _contains(ancestor: etree._Element, element: etree._Element) -> bool:
 
 
 def _words(text: str) -> int:
-    return len(_WORD.findall(text))
+    return word_count(text)
 
 
 # --- the main text -------------------------------------------------------------------
