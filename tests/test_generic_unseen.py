@@ -72,3 +72,61 @@ def test_headings_in_other_languages(heading):
         f"{SITE}/docs/mod_proxy.html", f"{SITE}/docs/mod_cache.html",
     ]  # fmt: skip
     assert {link.heading for link in result.related_links} == {heading}
+
+
+def teaser(n: int) -> str:
+    return (
+        f"<article class='post-{n} post tag-travel'><h2><a href='/2023/05/post-{n}/'>"
+        f"A week on the night trains, part {n}</a></h2><div class='time'>05/0{n}/23</div>"
+        f"<p>Short excerpt of the post number {n}, a line or two of its opening paragraph "
+        "to make the reader click through.</p></article>"
+    )
+
+
+def listing_page(title: str, count: int, extra: str = "") -> str:
+    items = "".join(teaser(n) for n in range(1, count + 1))
+    return (
+        f"<html><head><title>{title}</title></head><body><header><a href='/'>Home</a>"
+        f"</header><main><h1>{title}</h1>{items}{extra}</main><footer>(c)</footer></body></html>"
+    )
+
+
+def test_a_tag_page_is_not_an_article():
+    result = analyse(listing_page("Tag Archives: travel", 4), f"{SITE}/tag/travel/")
+    assert result.article is None
+    assert result.related_links == ()
+    assert f"{SITE}/2023/05/post-3/" in result.links  # followed all the same
+
+
+def test_a_paginated_category_page_is_not_an_article_even_without_telling_urls():
+    pager = "<nav><a href='/c/trains/2/'>2</a> <a href='/c/trains/3/'>3</a></nav>"
+    result = analyse(listing_page("Trains", 6, pager), f"{SITE}/c/trains/2/")
+    assert result.article is None
+    assert f"{SITE}/c/trains/3/" in result.links
+
+
+def test_a_declared_collection_page_is_not_an_article():
+    ld = '<script type="application/ld+json">{"@type": "CollectionPage", "name": "x"}</script>'
+    html = listing_page("Trains", 1).replace("</head>", ld + "</head>")
+    assert analyse(html, f"{SITE}/trains").article is None
+
+
+def test_an_article_with_a_list_of_recent_posts_is_still_an_article():
+    recent = (
+        "<aside><ul>"
+        + "".join(
+            f"<li><a href='/2023/05/post-{n}/'>A week on the night trains, part {n}</a></li>"
+            for n in range(1, 8)
+        )
+        + "</ul></aside>"
+    )
+    prose = "".join(
+        f"<p>Paragraph {n} of the article tells how the sleeper left at nine and how the "
+        "conductor woke everyone at dawn with coffee and the border papers.</p>"
+        for n in range(4)
+    )
+    html = (
+        "<html><head><title>Night train to Vienna</title></head><body><main><article>"
+        f"<h1>Night train to Vienna</h1>{prose}</article></main>{recent}</body></html>"
+    )
+    assert analyse(html, f"{SITE}/2023/06/night-train-to-vienna/").article is not None

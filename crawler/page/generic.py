@@ -14,6 +14,7 @@ from datetime import datetime
 from lxml import etree
 
 from crawler.page.html import fold, word_count
+from crawler.page.listing import page_kind
 from crawler.page.metadata import read_metadata
 from crawler.page.related_detection import take_related_blocks
 from crawler.page.urls import article_url
@@ -36,6 +37,8 @@ def analyse_generic(
         return None, ()
     related = take_related_blocks(root, url, base, fetched_at)
     meta = read_metadata(root, url, base, fetched_at, profile.language)
+    if page_kind(root, url, base, meta.json_ld_types, meta.og_type).listing:
+        return None, ()  # followed and recorded as a fetch, but not an article
     body = _without_title(main_text(root, url), meta.title)
     # A few stray words (a menu's "Home") are not the text of an article.
     if not meta.title or word_count(body) < _MIN_BODY_WORDS:

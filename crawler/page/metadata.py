@@ -74,6 +74,10 @@ class Metadata:
     rubrique: str | None
     description: str
     date_conflicts: tuple[str, ...]
+    # What the page says it is: its JSON-LD types (any article type as "article") and
+    # og:type, for telling articles from listings.
+    json_ld_types: frozenset[str] = frozenset()
+    og_type: str | None = None
 
 
 def read_metadata(
@@ -124,6 +128,8 @@ def read_metadata(
         or None,
         description=description,
         date_conflicts=tuple(conflicts + modified_conflicts),
+        json_ld_types=_json_ld_kinds(root),
+        og_type=(_first(metas, ("og:type",)) or "").strip().lower() or None,
     )
 
 
@@ -155,6 +161,14 @@ def _types(item: dict[str, Any]) -> set[str]:
     kind = item.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
     return {k.lower().rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
+
+
+def _json_ld_kinds(root: etree._Element) -> frozenset[str]:
+    """Every type the page's JSON-LD objects declare, article types as "article"."""
+    kinds: set[str] = set()
+    for item in _json_ld_objects(root):
+        kinds |= {"article" if k in _ARTICLE_TYPES else k for k in _types(item)}
+    return frozenset(kinds)
 
 
 def _json_ld_article(root: etree._Element) -> dict[str, Any]:
