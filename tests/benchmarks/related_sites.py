@@ -66,7 +66,8 @@ def crawl_and_score(name: str, max_time: int, examples: int) -> dict:
         started = time.monotonic()
         crawl = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         elapsed = time.monotonic() - started
-    summary = [line for line in crawl.stderr.splitlines() if line.startswith("run ")]
+    output = (crawl.stdout + crawl.stderr).splitlines()
+    summary = [line.strip() for line in output if line.strip().startswith("run ")]
     print(f"{name}: crawl exit {crawl.returncode} in {elapsed:.0f} s; " + " ".join(summary[-1:]))
     score = [sys.executable, str(CORPUS / "score.py"), str(gold_file), str(db), "--base-url", base]
     if examples:
