@@ -43,7 +43,7 @@ _FURNITURE_ROLES = frozenset(("navigation", "banner", "contentinfo", "complement
 _INVISIBLE = frozenset(("script", "style", "noscript", "template"))
 _LISTING_SEGMENTS = frozenset(
     ("tag", "tags", "category", "categories", "author", "authors", "archive", "archives",
-     "search", "label", "labels", "topic", "topics")
+     "search", "label", "labels", "topic", "topics", "keyword", "keywords")
 )  # fmt: skip
 _PAGE_NUMBER = re.compile(r"^(?:page|p)?[-_]?\d{1,4}$")
 _YEAR_OR_MONTH = re.compile(r"^(?:19|20)\d\d$|^(?:0?[1-9]|1[0-2])$")

@@ -29,6 +29,7 @@ from lxml import etree
 
 from crawler.page.dates import parse_relative_age
 from crawler.page.html import clean_url, fold, number_related_links, text_of, word_count
+from crawler.page.listing import listing_url
 from warehouse.model import DateValue, RelatedLink
 
 
@@ -76,11 +77,6 @@ _FURNITURE_ROLES = frozenset(("navigation", "menu", "menubar", "banner", "conten
 _MIN_ANCHOR_WORDS = 3
 _MIN_MEAN_ANCHOR_WORDS = 4
 _INVISIBLE = frozenset(("script", "style", "noscript", "template"))
-# Listing pages, not articles: a link to one is not a related article.
-_TAXONOMY = frozenset(
-    ("tag", "tags", "topic", "topics", "category", "categories", "author", "authors", "label",
-     "labels", "keyword", "keywords")
-)  # fmt: skip
 # A paragraph of at least this many characters of its own text is article prose.
 _PROSE = 100
 
@@ -573,11 +569,6 @@ def _anchors(element: etree._Element, base: str, page: str) -> list[etree._Eleme
     ]
 
 
-def _is_taxonomy(url: str) -> bool:
-    segments = urlsplit(url).path.lower().split("/")
-    return any(segment in _TAXONOMY for segment in segments)
-
-
 def _anchor_text(anchor: etree._Element) -> str:
     text = _visible_text(anchor)
     if text:
@@ -595,7 +586,7 @@ def _targets(block: _Block, base: str, page: str) -> list[tuple[etree._Element, 
     chosen: dict[str, etree._Element] = {}
     for anchor in block.anchors:
         target = _target(anchor, base)
-        if target is None or _is_taxonomy(target):
+        if target is None or listing_url(target):  # a tag, author or date archive
             continue
         if target not in chosen or len(_anchor_text(anchor)) > len(_anchor_text(chosen[target])):
             chosen[target] = anchor
