@@ -43,6 +43,7 @@ class CrawlSummary:
     cause: str | None = None
     answered: int = 0  # fetches the server answered, with any status
     articles_gone: int = 0  # articles this run found gone
+    warnings: int = 0  # pages stored with a warning (fetches.warnings says what)
 
     def describe(self) -> str:
         counts = (
@@ -50,6 +51,7 @@ class CrawlSummary:
             f"{self.gone} gone, {self.errors} errors), {self.articles_new} new articles, "
             f"{self.versions_new} new versions, {self.links_new} new related links"
             + (f", {self.articles_gone} articles gone" if self.articles_gone else "")
+            + (f", {self.warnings} pages with warnings" if self.warnings else "")
         )
         return f"{counts}; {self.cause}" if self.cause else counts
 
@@ -166,6 +168,7 @@ def crawl(
         stats=stats,
         status=str(stats.get("relnews/status") or "failed"),
         articles_gone=int(stats.get("relnews/articles_gone", 0)),
+        warnings=int(stats.get("relnews/warnings", 0)),
         answered=_answered(stats),
         cause=finish_cause(str(stats.get("finish_reason", "unknown")), stats),
     )

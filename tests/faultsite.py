@@ -325,6 +325,8 @@ class FaultSite:
         if path == "/article/bad-links.html":
             extra = '<a href="http://[ccpa-preferences]">x</a><a href="http://%zz/">y</a>'
             extra += '<a href="http://127.0.0.1:99999/">z</a><a href="\x00:">w</a>'
+            # a comment-reply link (WordPress): the same page, never fetched again
+            extra += '<a href="/article/bad-links.html?replytocom=7#respond">Reply</a>'
             page = _article("Bad links", "A page with malformed links. " * 20, extra=extra)
             return self._send(handler, 200, page.encode())
         if path == "/article/malformed.html":

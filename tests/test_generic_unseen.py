@@ -130,3 +130,16 @@ def test_an_article_with_a_list_of_recent_posts_is_still_an_article():
         f"<h1>Night train to Vienna</h1>{prose}</article></main>{recent}</body></html>"
     )
     assert analyse(html, f"{SITE}/2023/06/night-train-to-vienna/").article is not None
+
+
+def test_the_site_name_after_a_title_is_taken_off():
+    prose = "".join(
+        f"<p>Paragraph {n} of the story, long enough to be read as text.</p>" for n in range(3)
+    )
+    html = (
+        "<html><head><title>Night trains return | Rail Weekly</title>"
+        "<meta property='og:title' content='Night trains return | Rail Weekly'></head><body>"
+        f"<main><article><h1>Night trains return</h1>{prose}</article></main></body></html>"
+    )
+    result = analyse(html, f"{SITE}/2024/03/night-trains-return/")
+    assert result.article.title == "Night trains return"

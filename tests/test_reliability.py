@@ -148,6 +148,20 @@ def test_pages_with_bad_bytes_are_stored_as_articles(fault_crawl):
         assert site.url + f"article/{path}.html" in titles, path
 
 
+def test_what_could_not_be_read_is_recorded_on_the_fetch_and_counted(fault_crawl):
+    site, db, result = fault_crawl
+    warnings = dict(query(db, "SELECT url, warnings FROM fetches WHERE warnings IS NOT NULL"))
+    assert warnings[site.url + "article/control.html"].startswith("control characters: ")
+    assert (
+        "malformed links: 3 (first 'http://[ccpa-preferences]')"
+        in (warnings[site.url + "article/bad-links.html"])
+    )
+    assert site.url + "article/latin1.html" not in warnings  # a clean page has none
+    assert query(db, "SELECT url FROM fetches WHERE url LIKE '%replytocom%'") == []
+    summary = next(line for line in result.stdout.splitlines() if line.startswith("run "))
+    assert f"{len(warnings)} pages with warnings" in summary
+
+
 @pytest.mark.parametrize(
     "url",
     ["file:///etc/passwd", "data:text/html,<h1>x</h1>", "ftp://127.0.0.1/", "127.0.0.1:8765"],

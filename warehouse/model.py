@@ -121,6 +121,9 @@ class Fetch:
     error: str | None = None
     # For a 304 Not Modified: the hash of the stored capture the server confirmed.
     stored_hash: str | None = None
+    # What went wrong reading a page that was stored all the same (control characters,
+    # malformed links), in one line.
+    warnings: str | None = None
 
     @property
     def content_hash(self) -> str | None:

@@ -77,6 +77,7 @@ _FETCH_COLUMNS = (
     ("bytes", "INTEGER"),
     ("error", "VARCHAR"),
     ("is_article", "BOOLEAN"),
+    ("warnings", "VARCHAR"),
 )
 _ALIAS_COLUMNS = (
     ("alias_url", "VARCHAR"),
@@ -274,7 +275,8 @@ class Writer:
               (SELECT count(*) FROM article_versions WHERE run_id = $run),
               (SELECT count(*) FROM related_links WHERE first_seen_run = $run),
               (SELECT count(*) FROM articles WHERE gone_at >=
-                 (SELECT started_at FROM crawl_runs WHERE run_id = $run))
+                 (SELECT started_at FROM crawl_runs WHERE run_id = $run)),
+              (SELECT count(*) FROM fetches WHERE run_id = $run AND warnings IS NOT NULL)
             """,
             {"run": run_id},
         )
@@ -289,6 +291,7 @@ class Writer:
             "versions_new",
             "links_new",
             "articles_gone",  # articles this run found gone (a dead link fetched again: no)
+            "warnings",  # pages stored with something that could not be read
         )
         return dict(zip(keys, (int(value) for value in row), strict=True))
 
@@ -462,6 +465,7 @@ class Writer:
                     len(fetch.body) if fetch.body is not None else None,  # bytes sent
                     fetch.error,
                     record.article is not None,
+                    fetch.warnings,
                 )
             )
         self._insert(

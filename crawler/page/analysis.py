@@ -6,6 +6,7 @@ no clock, no network, no database. Test it on saved pages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
@@ -15,6 +16,7 @@ from lxml import etree
 from crawler.page.dates import parse_date, parse_relative_age
 from crawler.page.html import (
     clean_url,
+    is_malformed_url,
     number_related_links,
     parse_html,
     select,
@@ -34,6 +36,8 @@ class PageAnalysis:
     article: Article | None
     related_links: tuple[RelatedLink, ...]
     links: tuple[str, ...]
+    # What could not be read, the page analysed all the same ("control characters: 2").
+    warnings: tuple[str, ...] = ()
 
 
 def _first_text(node: etree._Element, selector: str) -> str:
@@ -88,7 +92,28 @@ def analyse_page(
         article=article,
         related_links=tuple(related_links) if article else (),
         links=tuple(dict.fromkeys(links)),
+        warnings=page_warnings(html, root),
     )
+
+
+# C0 controls other than tab, newline and carriage return, and DEL: no page means them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def page_warnings(html: str | bytes, root: etree._Element) -> tuple[str, ...]:
+    """What was wrong with a page that was analysed all the same, one short line each:
+    control characters (lxml drops them) and links that are no URL at all."""
+    warnings = []
+    pattern = _CONTROL_BYTES if isinstance(html, bytes) else _CONTROL
+    controls = len(pattern.findall(html))  # type: ignore[arg-type]
+    if controls:
+        warnings.append(f"control characters: {controls}")
+    malformed = [href for href in root.xpath("//a/@href") if is_malformed_url(href)]
+    if malformed:
+        first = ascii(malformed[0][:80])
+        warnings.append(f"malformed links: {len(malformed)} (first {first})")
+    return tuple(warnings)
 
 
 def _related_by_selectors(

@@ -74,6 +74,25 @@ def clean_url(href: str, base: str) -> str | None:
     return _resolve(href, base)
 
 
+def is_malformed_url(href: str) -> bool:
+    """Whether a link is no URL at all (``http://[ccpa-preferences]``, a port of 99999,
+    ``http://`` with no host): skipped, and worth a warning on the page's fetch."""
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return False
+    try:
+        parts = urlsplit(href)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        return True
+    if parts.scheme not in ("http", "https"):
+        return False
+    return not parts.hostname or any(c in _NOT_IN_HOSTS for c in parts.hostname)
+
+
+_NOT_IN_HOSTS = frozenset('%<>"{}|\\^` ')
+
+
 @lru_cache(maxsize=1 << 16)  # the same links recur on every page of a site
 def _resolve(href: str, base: str) -> str | None:
     try:

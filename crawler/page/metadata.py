@@ -396,6 +396,12 @@ def _title(
 ) -> str:
     h1 = next((text for text in (text_of(h) for h in root.xpath("//h1")) if text), "")
     html_title = next((text_of(t) for t in root.xpath("//title")), "")
+    # "Night trains return | Rail Weekly" beside an <h1> "Night trains return": what the
+    # <title> adds to the heading is the site's name, wherever the page declares none.
+    parts = _TITLE_SEPARATORS.split(html_title)
+    if len(parts) >= 2 and h1 and fold(h1) in (fold(parts[0]), fold(" ".join(parts[1:]))):
+        edge = parts[-1] if fold(h1) == fold(parts[0]) else parts[0]
+        site_names = [*site_names, _squeezed(edge)]
     for candidate in (
         _first(metas, ("og:title", "twitter:title")),
         _string(ld.get("headline")) or _string(ld.get("name")),

@@ -16,6 +16,9 @@ NOISE_PARAMETERS = (
     "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "xtor", "at_medium",
     "at_campaign", "ref", "sessionid", "session_id", "sid", "phpsessid", "jsessionid",
     "cfid", "cftoken", "aspsessionid",
+    # Variants of the page itself: a comment-reply form (WordPress), a share button's
+    # redirect, the AMP rendering.
+    "replytocom", "share", "amp",
 )  # fmt: skip
 
 _DOUBLED_SLASHES = re.compile(r"/{2,}")

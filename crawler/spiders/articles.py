@@ -267,6 +267,8 @@ class ArticleSpider(SitemapSpider):
             return
         if page.article is not None:
             self.crawler.stats.inc_value("relnews/articles")
+        if page.warnings:
+            fetch = replace(fetch, warnings="; ".join(page.warnings))
         if not replayed:
             yield PageRecord(fetch, page.article, page.related_links)
         too_old = self._too_old(page.related_links)
