@@ -571,3 +571,11 @@ def test_bm25_scores_agree_with_bm25s():
         ours = model.score_block(model.queries_[row]).toarray().ravel() / (1.4 + 1)
         theirs = reference.get_scores(sorted(set(tokens)))
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
+def test_text_without_spaces_is_tokenised_in_character_pairs():
+    assert tokenize(normalize("Hexo博客添加相关推荐")) == [
+        "hexo", "博客", "客添", "添加", "加相", "相关", "关推", "推荐",
+    ]  # fmt: skip
+    assert tokenize(normalize("東京の夜行列車")) == ["東京", "京の", "の夜", "夜行", "行列", "列車"]
+    assert tokenize(normalize("Night trains, Tokyo")) == ["night", "trains", "tokyo"]

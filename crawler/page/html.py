@@ -16,6 +16,7 @@ from lxml import etree
 from crawler.page.selection import compile_selector
 from crawler.page.urls import canonical_url
 from warehouse.model import DateValue, RelatedLink
+from warehouse.scripts import UNSPACED
 
 
 class AnalysisError(ValueError):
@@ -39,12 +40,6 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
-# Scripts written without spaces between words: Han, kana, Hangul syllables (Korean
-# does use spaces, but its syllable blocks run long), Thai, Lao, Khmer, Myanmar.
-_UNSPACED = re.compile(
-    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-    r"\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]"
-)
 _SPACED_WORD = re.compile(r"\w*[^\W\d_]\w*")
 
 
@@ -52,10 +47,10 @@ def word_count(text: str) -> int:
     """How many words ``text`` holds, in any script: words between spaces for scripts that
     use them, and for scripts that do not (Chinese, Japanese, Thai...) one word per two
     characters, about a word's mean length there."""
-    unspaced = len(_UNSPACED.findall(text))
+    unspaced = len(UNSPACED.findall(text))
     if not unspaced:
         return len(_SPACED_WORD.findall(text))
-    return len(_SPACED_WORD.findall(_UNSPACED.sub(" ", text))) + (unspaced + 1) // 2
+    return len(_SPACED_WORD.findall(UNSPACED.sub(" ", text))) + (unspaced + 1) // 2
 
 
 def text_of(node: etree._Element) -> str:

@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from importlib import resources
 
+from warehouse.scripts import UNSPACED, UNSPACED_RUN
+
 __all__ = [
     "article_text",
     "ELISIONS",
@@ -166,6 +168,8 @@ def tokenize(text: str) -> list[str]:
         The tokens, in text order.
     """
     words = _TOKEN_RE.findall(text)
+    if UNSPACED.search(text):
+        words = [token for word in words for token in _unspaced_tokens(word)]
     if "'" not in text:  # no elision to split: one comprehension
         return [word for word in words if len(word) > 1 and not word.isdigit()]
     tokens: list[str] = []
@@ -182,6 +186,25 @@ def tokenize(text: str) -> list[str]:
             if len(part) < 2 or part.isdigit():
                 continue
             tokens.append(part)
+    return tokens
+
+
+def _unspaced_tokens(word: str) -> list[str]:
+    """A word as tokens where it mixes in a script written without spaces: each run of
+    such characters as overlapping character pairs (as Lucene's CJK analyser does; no
+    dictionary needed), the rest as it is: "hexo博客添加" -> hexo, 博客, 客添, 添加."""
+    if not UNSPACED.search(word):
+        return [word]
+    tokens: list[str] = []
+    position = 0
+    for run in UNSPACED_RUN.finditer(word):
+        if run.start() > position:
+            tokens.append(word[position : run.start()])
+        chars = run.group()
+        tokens.extend(chars[i : i + 2] for i in range(max(len(chars) - 1, 1)))
+        position = run.end()
+    if position < len(word):
+        tokens.append(word[position:])
     return tokens
 
 
