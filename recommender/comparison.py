@@ -126,6 +126,11 @@ def compare_methods(
     if not reports:
         raise ValueError("no mode to evaluate")
     rows = tuple(row for report in reports for row in report.rows)
+    sources = (len({link.source_url for link in links}), len(articles), len(links))
     return EvaluationReport(
-        rows, split=how, confidence=reports[0].confidence, n_bootstrap=reports[0].n_bootstrap
+        rows,
+        split=how,
+        confidence=reports[0].confidence,
+        n_bootstrap=reports[0].n_bootstrap,
+        sources=sources,
     )

@@ -203,12 +203,16 @@ class EvaluationReport:
         Level of the intervals, e.g. 0.95.
     n_bootstrap : int
         Bootstrap resamples behind the intervals (0: no intervals).
+    sources : tuple of (int, int, int) or None
+        Archived articles with a related block, archived articles, and editorial links:
+        what the scores stand on (a score on a few detected blocks is not the site's).
     """
 
     rows: tuple[EvaluationRow, ...]
     split: str = ""
     confidence: float = 0.95
     n_bootstrap: int = 0
+    sources: tuple[int, int, int] | None = None
 
     @property
     def modes(self) -> list[str]:
@@ -299,6 +303,13 @@ class EvaluationReport:
     def notes(self) -> list[str]:
         """What the tables' intervals and coverage mean, for every rendering."""
         notes = []
+        if self.sources is not None:
+            with_block, archived, n_links = self.sources
+            notes.append(
+                f"related blocks: detected on {with_block} of {archived} archived articles "
+                f"({with_block / archived if archived else 0:.0%}), {n_links} links between "
+                "archived articles"
+            )
         if self.n_bootstrap:
             notes.append(
                 f"[low, high]: {self.confidence:.0%} percentile bootstrap interval over "
