@@ -32,6 +32,7 @@ LISTING_TYPES = frozenset(("collectionpage", "profilepage", "searchresultspage")
 _MIN_TEASERS = 3
 _TEASER_SHARE = 0.6
 _MAX_TEASER_WORDS = 80  # a teaser's own text: a title and an excerpt, not an article
+_TITLE_LEAD_WORDS = 6  # words before a teaser's title: a date, a section label
 _PROSE_WORDS = 15  # a paragraph with this many words of its own is prose
 # Elements that can be one teaser of a list (a bare link in a sentence is not).
 _ITEM_TAGS = frozenset(
@@ -151,13 +152,17 @@ def _teaser_share(root: etree._Element, url: str, base: str, min_run: int) -> tu
 def _teaser_target(item: etree._Element, base: str, page: str, host: str) -> str | None:
     """Where the item links as a teaser would: its title-like link to another page of
     the site, if its own text stays short; else None."""
-    if word_count(text_of(item)) > _MAX_TEASER_WORDS:
+    text = text_of(item)
+    if word_count(text) > _MAX_TEASER_WORDS:
         return None
-    return _title_link(item, base, page, host)
+    return _title_link(item, text, base, page, host)
 
 
-def _title_link(item: etree._Element, base: str, page: str, host: str) -> str | None:
-    """The item's link to another page of the site with the longest anchor, if any."""
+def _title_link(item: etree._Element, text: str, base: str, page: str, host: str) -> str | None:
+    """The item's title: its link to another page of the site with the longest anchor,
+    near the item's start (after a date or a label at most: a link inside a sentence is
+    a reference, not a title), of two words or more, or of one with a description after
+    it ("mod_proxy: a proxy for HTTP"); None when there is none."""
     best: tuple[int, str] | None = None
     for anchor in item.iter("a"):
         target = clean_url(anchor.get("href") or "", base)
@@ -166,8 +171,14 @@ def _title_link(item: etree._Element, base: str, page: str, host: str) -> str | 
         target = urldefrag(target)[0]
         if target == page or urlsplit(target).netloc != host:
             continue
-        words = word_count(text_of(anchor)) or (1 if anchor.find(".//img") is not None else 0)
-        if words and (best is None or words > best[0]):
+        anchor_text = text_of(anchor)
+        words = word_count(anchor_text) or (2 if anchor.find(".//img") is not None else 0)
+        at = text.find(anchor_text) if anchor_text else 0
+        if not words or word_count(text[: max(at, 0)]) > _TITLE_LEAD_WORDS:
+            continue
+        if words == 1 and word_count(text) <= 1:
+            continue  # a bare one-word link: "Next", "Home"
+        if best is None or words > best[0]:
             best = (words, target)
     return best[1] if best else None
 
