@@ -1,0 +1,127 @@
+"""Generic analysis beside trafilatura and htmldate on the 990 real pages of
+``../shared/data/trafilatura-eval`` (never copied into this repository), in one run:
+
+- main text: relnews' stored body (lead and body) against trafilatura's default
+  ``extract``, scored as that folder's README says (snippets that must and must not be
+  in the text, micro-averaged precision, recall and F1, at most 6 a side a page);
+- publication date, exact day on the pages with a gold date: relnews' ``published``
+  against htmldate's extensive mode (``find_date(extensive_search=True)``);
+- time per page: relnews' whole generic analysis (parse, metadata, related blocks,
+  listing check, main text) against trafilatura's default extraction alone.
+
+    python tests/benchmarks/trafilatura_eval.py [--data FOLDER] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from crawler.page.analysis import analyse_page  # noqa: E402
+from crawler.page.charset import decode_html  # noqa: E402
+from crawler.profiles import load_profile  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "trafilatura-eval"
+FETCHED_AT = datetime(2026, 1, 1)  # after every page of the set was saved
+_SNIPPETS = 6
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Snippets:
+    """tp/fn/fp/tn over all pages, as trafilatura's own evaluation counts them."""
+
+    def __init__(self) -> None:
+        self.tp = self.fn = self.fp = self.tn = 0
+
+    def add(self, text: str, gold: dict) -> None:
+        text = _normalised(text)
+        for snippet in gold.get("with", [])[:_SNIPPETS]:
+            if _normalised(snippet) in text:
+                self.tp += 1
+            else:
+                self.fn += 1
+        for snippet in gold.get("without", [])[:_SNIPPETS]:
+            if _normalised(snippet) in text:
+                self.fp += 1
+            else:
+                self.tn += 1
+
+    def figures(self) -> tuple[float, float, float]:
+        precision = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        recall = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return precision, recall, f1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--limit", type=int, default=0, help="the first N pages only")
+    args = parser.parse_args(argv)
+    if not (args.data / "evaldata.json").is_file():
+        print(f"skipped: {args.data} is absent", file=sys.stderr)
+        return 0
+    import trafilatura
+    from htmldate import find_date
+
+    gold = json.loads((args.data / "evaldata.json").read_text("utf-8"))
+    items = list(gold.items())[: args.limit or None]
+    profile = load_profile("generic")
+    ours, theirs = Snippets(), Snippets()
+    dated = our_dates = their_dates = 0
+    our_time = their_time = 0.0
+    started = time.monotonic()
+    for done, (url, page) in enumerate(items, 1):
+        raw = gzip.decompress((args.data / "html" / f"{page['file']}.gz").read_bytes())
+        html, _encoding = decode_html(raw, None)
+        began = time.perf_counter()
+        analysis = analyse_page(html, url, profile.resolve(url), FETCHED_AT)
+        our_time += time.perf_counter() - began
+        began = time.perf_counter()
+        extracted = trafilatura.extract(html, url=url) or ""
+        their_time += time.perf_counter() - began
+        article = analysis.article
+        ours.add(f"{article.lead}\n{article.body}" if article else "", page)
+        theirs.add(extracted, page)
+        if page.get("date"):
+            dated += 1
+            if article and article.published:
+                our_dates += article.published.value.strftime("%Y-%m-%d") == page["date"]
+            their_dates += find_date(html, extensive_search=True, url=url) == page["date"]
+        if done % 100 == 0:
+            rate = done / (time.monotonic() - started)
+            left = (len(items) - done) / rate
+            print(f"{done}/{len(items)} pages ({rate:.1f}/s, about {left:.0f} s left)", flush=True)
+    n = len(items)
+    p, r, f = ours.figures()
+    tp, tr, tf = theirs.figures()
+    print(f"\n{n} pages, {dated} with a gold date")
+    print(f"{'':34} {'relnews':>9} {'reference':>10}")
+    print(
+        f"{'body F1 (trafilatura default)':34} {f:9.3f} {tf:10.3f}   "
+        f"P {p:.3f}/{tp:.3f} R {r:.3f}/{tr:.3f}"
+    )
+    print(
+        f"{'date exact day (htmldate extensive)':34} {our_dates / max(dated, 1):9.3f} "
+        f"{their_dates / max(dated, 1):10.3f}   {our_dates} and {their_dates} of {dated}"
+    )
+    print(
+        f"{'ms per page (trafilatura default)':34} {1000 * our_time / n:9.1f} "
+        f"{1000 * their_time / n:10.1f}   ratio {our_time / their_time:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
