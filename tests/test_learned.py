@@ -246,3 +246,26 @@ def test_tfidf_and_bm25_fitted_on_one_shared_analysis_are_the_same(archive):
     )
     with pytest.raises(ValueError, match="token lists"):
         TfidfRecommender().fit(articles, tokens=tokens[:-1])
+
+
+def test_whether_candidates_may_be_newer_is_learned_from_the_links(split_model, archive):
+    articles, links = archive
+    seed_shaped, _, test = split_model
+    assert seed_shaped.forward_share_ == 0.0 and seed_shaped.before_only_ is True
+    # The same site whose blocks name newer posts (rendered when the page is served):
+    # every editorial link turned around, so each points forward in time.
+    forward = [EditorialLink(link.target_url, link.source_url, link.position) for link in links]
+    model = LearnedRecommender(param_grid=[{"max_iter": 30, "max_leaf_nodes": 7}])
+    model.fit(articles, forward)
+    assert model.forward_share_ > 0.9 and model.before_only_ is False
+    published = {a.url: a.published.value for a in articles if a.published}
+    oldest = sorted(published, key=published.get)[:20]
+    lists = model.recommend_all(5, urls=oldest)
+    newer = [
+        s for source, found in lists.items() for s in found
+        if published.get(s.target_url, datetime.min) > published[source]
+    ]  # fmt: skip
+    assert len(newer) > 50  # the oldest articles can only be given newer ones
+    # and a model told the seed site's rule keeps it whatever the links say
+    kept = LearnedRecommender(before_only=True, param_grid=[{"max_iter": 30, "max_leaf_nodes": 7}])
+    assert kept.fit(articles, forward).before_only_ is True

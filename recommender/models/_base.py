@@ -61,7 +61,11 @@ class ArchiveMixin:
     def _candidates(self, row: int) -> np.ndarray:
         """Boolean mask of the candidate rows for the article at ``row``."""
         return candidate_mask(
-            self.published_, self.published_[row], exclude=row, before_only=self.before_only
+            self.published_,
+            self.published_[row],
+            exclude=row,
+            # a model that learns the date rule from its links says so after fitting
+            before_only=bool(getattr(self, "before_only_", self.before_only)),
         )
 
     def recommend(self, url: str, k: int = 10) -> list[Suggestion]:  # pragma: no cover

@@ -78,6 +78,11 @@ def _binary(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     return matrix
 
 
+#: Above this share of forward links in the training data, "auto" lets candidates be
+#: newer than the article (the seed site's editors link only backwards: share 0).
+FORWARD_SHARE = 0.2
+
+
 class LearnedRecommender(ArchiveMixin, BaseEstimator):
     """Rank candidates with a classifier trained on editorial links.
 
@@ -104,8 +109,12 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         Share of the training sources held out to choose the settings.
     random_state : int, default=0
         Seeds the classifier and the random validation split of undated sites.
-    before_only : bool, default=True
+    before_only : bool or "auto", default="auto"
         Only suggest articles published at or before the source (both dates known).
+        "auto" learns it from the site's own links: candidates may be newer when more
+        than ``FORWARD_SHARE`` of the dated training links point forward in time (a
+        block rendered when the page is served, not when it was written); the fitted
+        choice is ``before_only_``, the share ``forward_share_``.
     n_explain : int, default=3
         Shared terms given with each suggestion.
     n_threads : int or None, default=1
@@ -148,7 +157,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         param_grid: Sequence[dict[str, Any]] | None = None,
         validation_fraction: float = 0.2,
         random_state: int = 0,
-        before_only: bool = True,
+        before_only: bool | str = "auto",
         n_explain: int = 3,
         n_threads: int | None = 1,
         n_jobs: int | None = None,
@@ -162,7 +171,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         self.param_grid = param_grid
         self.validation_fraction = validation_fraction
         self.random_state = random_state
-        self.before_only = before_only
+        self.before_only = before_only  # type: ignore[assignment]  # "auto" is learned at fit
         self.n_explain = n_explain
 
     # -- fitting -----------------------------------------------------------------------
@@ -201,16 +210,22 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         articles = self._check_articles(articles)
         for name, value in self._archive_state(articles).items():
             setattr(self, name, value)
-        self.tfidf_ = TfidfRecommender(before_only=self.before_only, n_explain=self.n_explain)
+        links = list(links or ())
+        graph = self._graph(links)
+        self.forward_share_ = self._forward_share(graph)
+        self.before_only_ = (
+            self.forward_share_ <= FORWARD_SHARE
+            if self.before_only == "auto"
+            else bool(self.before_only)
+        )
+        self.tfidf_ = TfidfRecommender(before_only=self.before_only_, n_explain=self.n_explain)
         # Both models read the same text with the same default analyser: analyse it once.
         analyser = self._analyser()
         tokens = [analyser(text) for text in self.tfidf_._documents(articles)]
         self.tfidf_.fit(articles, tokens=tokens)
-        self.bm25_ = Bm25Recommender(before_only=self.before_only).fit(articles, tokens=tokens)
+        self.bm25_ = Bm25Recommender(before_only=self.before_only_).fit(articles, tokens=tokens)
         del tokens
-        links = list(links or ())
         self.link_sources_ = frozenset(link.source_url for link in links)
-        graph = self._graph(links)
         if graph.nnz == 0:
             raise NothingToLearn(
                 "no editorial link joins two articles of the corpus: nothing to learn"
@@ -229,7 +244,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             tags=[frozenset(a.tags) for a in articles],
             folders=[url_folder(a.url) for a in articles],
             n_candidates=int(self.n_candidates),
-            before_only=self.before_only,
+            before_only=self.before_only_,
             index_depth=self.index_depth,
         )
         sources = self._training_sources(graph)
@@ -297,6 +312,19 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
             ):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
         check_fraction(self.validation_fraction, "validation_fraction")
+        if self.before_only not in (True, False, "auto"):
+            raise ValueError(f"before_only must be True, False or 'auto', got {self.before_only!r}")
+
+    def _forward_share(self, graph: sparse.csr_matrix) -> float:
+        """The share of the links between two dated articles whose target was published
+        more than a day after its source (0.0 when no link has both dates)."""
+        sources, targets = graph.nonzero()
+        times_from, times_to = self.published_[sources], self.published_[targets]
+        dated = ~(np.isnan(times_from) | np.isnan(times_to))
+        if not dated.any():
+            return 0.0
+        forward = times_to[dated] > times_from[dated] + 86400.0
+        return float(forward.mean())
 
     def _classifier(self, params: dict[str, Any]) -> HistGradientBoostingClassifier:
         base = HistGradientBoostingClassifier(early_stopping=False, random_state=self.random_state)
