@@ -74,6 +74,9 @@ def fit(
             "best_cold_params": model.best_cold_params_,
             "validation_ndcg@10": model.validation_scores_,
             "n_links": len(links),
+            # the date rule as fitted: may candidates be newer than the article?
+            "before_only_fitted": model.before_only_,
+            "forward_share": round(model.forward_share_, 4),
         }
     except NothingToLearn:  # the links teach nothing: text similarity alone
         model = TfidfRecommender().fit(articles)
