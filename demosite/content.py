@@ -217,7 +217,9 @@ def relative_age(published: datetime, now: datetime) -> str:
 
 
 #: How related blocks are filled: by editors, or by the usual CMS rule.
-RELATED_MODES = ("editorial", "latest-same-rubrique")
+RELATED_MODES = (
+    "editorial", "latest-same-rubrique", "latest-same-rubrique-served", "editorial-forward",
+)  # fmt: skip
 #: Size of an automatic ("latest-same-rubrique") related block.
 AUTOMATIC_RELATED = 3
 
@@ -228,7 +230,10 @@ def build_site(seed: int = DEFAULT_SEED, related: str = "editorial") -> DemoSite
     ``related`` says how each article's related block is filled: ``"editorial"`` (the
     editors' picks, by topic) or ``"latest-same-rubrique"`` (what many CMSs do
     automatically: the :data:`AUTOMATIC_RELATED` newest older articles of the same
-    rubrique, newest first). The articles themselves are the same either way.
+    rubrique, newest first), ``"latest-same-rubrique-served"`` (the rubrique's newest when
+    the page is served, newer articles included: a block rendered on every request) or
+    ``"editorial-forward"`` (editors' picks by topic among newer articles: a site whose
+    pages are updated to point to what followed). The articles are the same every way.
     """
     if related not in RELATED_MODES:
         raise ValueError(f"related must be one of {RELATED_MODES}, got {related!r}")
@@ -316,6 +321,8 @@ class _Builder:
         self._pick_related(drafts)  # always: the faults draw from the same random stream
         if self.related == "latest-same-rubrique":
             self._latest_same_rubrique(drafts)
+        elif self.related == "latest-same-rubrique-served":
+            self._latest_same_rubrique_served(drafts)
         faults = self._plant_faults(drafts)
         articles = tuple(
             DemoArticle(
@@ -466,7 +473,8 @@ class _Builder:
     def _pick_related(self, drafts: list[_Draft]) -> None:
         rng = self.rng
         for index, draft in enumerate(drafts):
-            older = drafts[:index]  # drafts are in publication order, dates all distinct
+            # drafts are in publication order, dates all distinct
+            older = drafts[index + 1 :] if self.related == "editorial-forward" else drafts[:index]
             theme = self.theme_by_slug[draft.theme]
             focus = set(draft.focus)
             picked: list[_Draft] = []
@@ -508,12 +516,20 @@ class _Builder:
             picked = older[::-1][:AUTOMATIC_RELATED]
             draft.related = [RelatedItem(c.path, c.title) for c in picked]
 
+    @staticmethod
+    def _latest_same_rubrique_served(drafts: list[_Draft]) -> None:
+        """The block as served today: the rubrique's newest articles, newer ones included."""
+        for draft in drafts:
+            others = [c for c in drafts if c.rubrique == draft.rubrique and c is not draft]
+            picked = others[::-1][:AUTOMATIC_RELATED]
+            draft.related = [RelatedItem(c.path, c.title) for c in picked]
+
     # -- faults -------------------------------------------------------------------------
 
     def _plant_faults(self, drafts: list[_Draft]) -> DemoFaults:
         rng = self.rng
         middle = drafts[len(drafts) // 4 : 3 * len(drafts) // 4]
-        block = RELATED_PER_ARTICLE if self.related == "editorial" else AUTOMATIC_RELATED
+        block = RELATED_PER_ARTICLE if self.related.startswith("editorial") else AUTOMATIC_RELATED
         full = [d for d in middle if len(d.related) == block]
 
         # 1. windows-1252: a page whose text shows what cp1252 has and latin-1 lacks.

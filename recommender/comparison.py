@@ -11,6 +11,7 @@ from warehouse.model import Article, EditorialLink
 
 from .evaluation import (
     AUTOMATIC_BASELINE,
+    AUTOMATIC_BASELINE_AT_CRAWL,
     MODES,
     EvaluationReport,
     evaluate,
@@ -45,6 +46,7 @@ def default_methods(random_state: int = 0) -> dict[str, Any]:
         "tfidf": TfidfRecommender(),
         "bm25": Bm25Recommender(),
         AUTOMATIC_BASELINE: SameRubriqueRecentRecommender(),
+        AUTOMATIC_BASELINE_AT_CRAWL: SameRubriqueRecentRecommender(before_only=False),
         "random": RandomRecommender(random_state=random_state),
     }
 

@@ -42,7 +42,10 @@ def report_scores(stdout: str) -> dict[str, dict[str, float]]:
 def test_demo_reports_model_beside_baselines(demo_run):
     db, stdout = demo_run
     scores = report_scores(stdout)
-    assert set(scores) == {"learned", "tfidf", "bm25", "same rubrique, newest", "random"}
+    assert set(scores) == {
+        "learned", "tfidf", "bm25", "same rubrique, newest", "same rubrique, newest at crawl",
+        "random",
+    }  # fmt: skip
     assert {"P@4", "R@4", "R@5", "nDCG@10", "MRR", "hit@5", "coverage@4", "queries"} <= set(
         scores["tfidf"]
     )
@@ -66,7 +69,7 @@ def test_demo_archive_opens_with_plain_duckdb(demo_run):
     finally:
         con.close()
     assert lists == (360, 10)
-    assert evaluations == (5,)
+    assert evaluations == (6,)
 
 
 def test_sql_prints_table_csv_and_json(demo_run):
@@ -116,7 +119,10 @@ def test_evaluate_stores_a_new_evaluation(demo_run):
     db, _ = demo_run
     result = run_relnews("evaluate", "--db", str(db), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    methods = {"learned", "tfidf", "bm25", "same rubrique, newest", "random"}
+    methods = {
+        "learned", "tfidf", "bm25", "same rubrique, newest", "same rubrique, newest at crawl",
+        "random",
+    }  # fmt: skip
     assert {row["method"] for row in rows} == methods
     assert {"P@4", "R@4", "R@5", "nDCG@10", "MRR", "hit@5"} <= {row["metric"] for row in rows}
     assert {row["mode"] for row in rows} == {"existing", "cold_start"}

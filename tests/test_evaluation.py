@@ -120,6 +120,36 @@ def test_automatic_related_block_is_flagged(automatic_demo):
     assert "looks automatic" in report_html(report, charts=False)
 
 
+def crawl_variant(tmp_path_factory, related: str):
+    db = tmp_path_factory.mktemp(related) / f"{related}.duckdb"
+    with DemoServer(port=0, related=related) as server:
+        run_relnews("crawl", "--profile", "demo", "--url", server.url, "--db", str(db))
+    return db
+
+
+def test_a_block_of_the_rubriques_newest_as_served_is_flagged(tmp_path_factory):
+    # the CMS renders "the 3 newest of the rubrique" when the page is served: most links
+    # point forward in time, and no rule "older than the article" could find them
+    db = crawl_variant(tmp_path_factory, "latest-same-rubrique-served")
+    result = run_relnews("evaluate", "--db", str(db))
+    assert "looks automatic" in result.stdout
+    articles, links = read_archive(db)
+    report = compare_methods(articles, links, n_bootstrap=0)
+    assert report.value("same rubrique, newest at crawl", "R@4") >= 0.9
+    assert report.value("same rubrique, newest", "R@4") < 0.5
+
+
+def test_on_a_site_whose_editors_link_forward_the_learned_model_suggests_newer(
+    tmp_path_factory,
+):
+    db = crawl_variant(tmp_path_factory, "editorial-forward")
+    articles, links = read_archive(db)
+    report = compare_methods(articles, links, n_bootstrap=0)
+    for mode in report.modes:
+        assert report.value("learned", "nDCG@10", mode) > report.value("tfidf", "nDCG@10", mode)
+    assert report.automatic_block is None
+
+
 def test_editorial_related_block_is_not_flagged(crawled_demo):
     db, _ = crawled_demo
     articles, links = read_archive(db)
@@ -389,7 +419,10 @@ def test_compare_methods_on_an_undated_site_uses_the_random_split():
 def test_compare_methods_leaves_the_given_estimators_unfitted():
     articles, links = topic_corpus()
     methods = default_methods(random_state=0)
-    assert list(methods) == ["learned", "tfidf", "bm25", "same rubrique, newest", "random"]
+    assert list(methods) == [
+        "learned", "tfidf", "bm25", "same rubrique, newest", "same rubrique, newest at crawl",
+        "random",
+    ]  # fmt: skip
     report = compare_methods(articles, links, methods=methods, n_bootstrap=50)
     assert report.methods == list(methods)
     assert not hasattr(methods["tfidf"], "matrix_")

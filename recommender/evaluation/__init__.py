@@ -4,6 +4,7 @@ bootstrap intervals (:mod:`.evaluate`) and the reports (:mod:`.report`)."""
 
 from .evaluate import (
     AUTOMATIC_BASELINE,
+    AUTOMATIC_BASELINE_AT_CRAWL,
     AUTOMATIC_WARNING,
     MODE_TITLES,
     MODES,
@@ -20,6 +21,7 @@ from .split import MIN_DATED_SHARE, HeldOut, hold_out, split_articles, temporal_
 
 __all__ = [
     "AUTOMATIC_BASELINE",
+    "AUTOMATIC_BASELINE_AT_CRAWL",
     "AUTOMATIC_WARNING",
     "MIN_DATED_SHARE",
     "MODES",
