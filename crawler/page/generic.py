@@ -37,7 +37,8 @@ def analyse_generic(
         return None, ()
     related = take_related_blocks(root, url, base, fetched_at)
     meta = read_metadata(root, url, base, fetched_at, profile.language)
-    if page_kind(root, url, base, meta.json_ld_types, meta.og_type).listing:
+    has_block = any(link.heading for link in related)  # found under a heading of its own
+    if page_kind(root, url, base, meta.json_ld_types, meta.og_type, has_block).listing:
         return None, ()  # followed and recorded as a fetch, but not an article
     body = _without_title(main_text(root, url), meta.title)
     # A few stray words (a menu's "Home") are not the text of an article.

@@ -82,6 +82,7 @@ def page_kind(
     base: str,
     json_ld_types: frozenset[str],
     og_type: str | None,
+    has_related_block: bool = False,
 ) -> PageKind:
     """Whether the page is a listing (see the module's docstring for the evidence)."""
     declared_listing = json_ld_types & LISTING_TYPES
@@ -105,6 +106,10 @@ def page_kind(
         threshold -= 0.1
     if by_url:
         threshold -= 0.2
+    if has_related_block and not by_url:
+        # a "See also" block of its own is an article's habit, rare on tag or archive
+        # pages: only a page made of teasers alone is a listing then
+        threshold = max(threshold, 0.95)
     listing = items >= (1 if by_url else _MIN_TEASERS) and share >= threshold
     signals = "".join((f", og:type {og_type}" if og_type else "", ", listing URL" * by_url))
     return PageKind(listing, f"teasers {share:.2f} of the text ({items} items{signals})")
