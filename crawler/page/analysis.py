@@ -72,7 +72,7 @@ def analyse_page(
         # Imported here: trafilatura is only loaded by crawls that need it.
         from crawler.page.generic import analyse_generic
 
-        article, related_links = analyse_generic(root, url, base, profile, fetched_at)
+        article, related_links = analyse_generic(root, url, base, profile, fetched_at, html)
     else:
         related_links = tuple(_related_by_selectors(root, base, profile, fetched_at))
         article = None

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = gzip.decompress((args.data / "html" / f"{page['file']}.gz").read_bytes())
         html, _encoding = decode_html(raw, None)
         began = time.perf_counter()
-        analysis = analyse_page(html, url, profile.resolve(url), FETCHED_AT)
+        analysis = analyse_page(html, url, profile, FETCHED_AT)
         our_time += time.perf_counter() - began
         began = time.perf_counter()
         extracted = trafilatura.extract(html, url=url) or ""
