@@ -51,7 +51,11 @@ def analyse_generic(
         # Measured on trafilatura-eval: a date the page declares (JSON-LD, OpenGraph, a
         # meta tag) is right more often than htmldate, htmldate more often than our own
         # reading of <time>, the URL or the text (tests/benchmarks/trafilatura_eval.py).
-        published = _htmldate(html if html is not None else root, url, fetched_at) or published
+        found = _htmldate(html if html is not None else root, url, fetched_at)
+        if found is not None and (
+            published is None or found.value.date() != published.value.date()
+        ):
+            published = found  # where both read the same day, ours keeps its source and time
     # A few stray words (a menu's "Home") are not the text of an article.
     if not meta.title or word_count(body) < _MIN_BODY_WORDS:
         return None, related
