@@ -72,7 +72,7 @@ def analyse_page(
         # Imported here: trafilatura is only loaded by crawls that need it.
         from crawler.page.generic import analyse_generic
 
-        article, related_links = analyse_generic(root, url, base, profile, fetched_at, html)
+        article, related_links = analyse_generic(root, url, base, profile, fetched_at)
     else:
         related_links = tuple(_related_by_selectors(root, base, profile, fetched_at))
         article = None
@@ -80,11 +80,10 @@ def analyse_page(
         if profile.is_article_url(url) and title:
             article = _article(root, url, base, title, profile, fetched_at)
 
+    hrefs = root.xpath("//a/@href")  # read once: for the links and for the warnings
     links = tuple(
         dict.fromkeys(
-            link
-            for link in (clean_url(href, base) for href in root.xpath("//a/@href"))
-            if link is not None
+            link for link in (clean_url(href, base) for href in hrefs) if link is not None
         )
     ) + tuple(link.target_url for link in related_links)
     return PageAnalysis(
@@ -92,7 +91,7 @@ def analyse_page(
         article=article,
         related_links=tuple(related_links) if article else (),
         links=tuple(dict.fromkeys(links)),
-        warnings=page_warnings(html, root),
+        warnings=page_warnings(html, hrefs),
     )
 
 
@@ -101,7 +100,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def page_warnings(html: str | bytes, root: etree._Element) -> tuple[str, ...]:
+def page_warnings(html: str | bytes, hrefs: list[str]) -> tuple[str, ...]:
     """What was wrong with a page that was analysed all the same, one short line each:
     control characters (lxml drops them) and links that are no URL at all."""
     warnings = []
@@ -109,7 +108,7 @@ def page_warnings(html: str | bytes, root: etree._Element) -> tuple[str, ...]:
     controls = len(pattern.findall(html))  # type: ignore[arg-type]
     if controls:
         warnings.append(f"control characters: {controls}")
-    malformed = [href for href in root.xpath("//a/@href") if is_malformed_url(href)]
+    malformed = [href for href in hrefs if is_malformed_url(href)]
     if malformed:
         first = ascii(malformed[0][:80])
         warnings.append(f"malformed links: {len(malformed)} (first {first})")

@@ -30,7 +30,6 @@ def analyse_generic(
     base: str,
     profile: SiteProfile,
     fetched_at: datetime,
-    html: str | bytes | None = None,
 ) -> tuple[Article | None, tuple[RelatedLink, ...]]:
     """The page's article (None when it has no title or no main text) and its related links.
 
@@ -46,19 +45,20 @@ def analyse_generic(
     if page_kind(root, url, base, meta.json_ld_types, meta.og_type, has_block).listing:
         return None, ()  # followed and recorded as a fetch, but not an article
     body = _without_title(main_text(root, url), meta.title)
+    # A few stray words (a menu's "Home") are not the text of an article.
+    if not meta.title or word_count(body) < _MIN_BODY_WORDS:
+        return None, related
     published = meta.published
     if published is None or published.source not in _DECLARED_DATES:
         # Measured on trafilatura-eval: a date the page declares (JSON-LD, OpenGraph, a
         # meta tag) is right more often than htmldate, htmldate more often than our own
         # reading of <time>, the URL or the text (tests/benchmarks/trafilatura_eval.py).
-        found = _htmldate(html if html is not None else root, url, fetched_at)
+        # htmldate reads the tree already parsed (its related blocks out: no teaser's date).
+        found = _htmldate(root, url, fetched_at)
         if found is not None and (
             published is None or found.value.date() != published.value.date()
         ):
             published = found  # where both read the same day, ours keeps its source and time
-    # A few stray words (a menu's "Home") are not the text of an article.
-    if not meta.title or word_count(body) < _MIN_BODY_WORDS:
-        return None, related
     # The lead is the page's own summary, unless it only repeats the title.
     lead = meta.description if fold(meta.description) not in ("", fold(meta.title)) else ""
     canonical = meta.canonical_url
@@ -84,16 +84,14 @@ def analyse_generic(
 _DECLARED_DATES = frozenset(("json-ld", "opengraph", "meta"))
 
 
-def _htmldate(
-    page: str | bytes | etree._Element, url: str, fetched_at: datetime
-) -> DateValue | None:
-    """The publication day as htmldate's extensive search reads it from the page as
-    served (a tree is copied: htmldate cleans what it is given), never after the fetch."""
+def _htmldate(root: etree._Element, url: str, fetched_at: datetime) -> DateValue | None:
+    """The publication day as htmldate's extensive search reads it (on a copy of the
+    tree: htmldate cleans what it is given), never after the fetch."""
     from htmldate import find_date  # comes with trafilatura; loaded by generic crawls only
 
     try:
         found = find_date(
-            copy.deepcopy(page) if isinstance(page, etree._Element) else page,
+            copy.deepcopy(root),
             extensive_search=True,
             url=url,
             max_date=fetched_at.strftime("%Y-%m-%d"),

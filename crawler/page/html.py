@@ -40,6 +40,8 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
+#: Elements whose text no reader sees.
+INVISIBLE_TAGS = frozenset(("script", "style", "noscript", "template"))
 _SPACED_WORD = re.compile(r"\w*[^\W\d_]\w*")
 
 

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urldefrag, urlsplit
 
 from lxml import etree
 
-from crawler.page.html import clean_url, text_of, word_count
+from crawler.page.html import INVISIBLE_TAGS, clean_url, text_of, word_count
 
 # JSON-LD types of pages that list others, and of pages that are one article.
 LISTING_TYPES = frozenset(("collectionpage", "profilepage", "searchresultspage"))
@@ -41,12 +41,10 @@ _ITEM_TAGS = frozenset(
 )  # fmt: skip
 _FURNITURE_TAGS = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
 _FURNITURE_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "menu"))
-_INVISIBLE = frozenset(("script", "style", "noscript", "template"))
 _LISTING_SEGMENTS = frozenset(
     ("tag", "tags", "category", "categories", "author", "authors", "archive", "archives",
      "search", "label", "labels", "topic", "topics", "keyword", "keywords")
 )  # fmt: skip
-_PAGE_NUMBER = re.compile(r"^(?:page|p)?[-_]?\d{1,4}$")
 _YEAR_OR_MONTH = re.compile(r"^(?:19|20)\d\d$|^(?:0?[1-9]|1[0-2])$")
 
 
@@ -216,7 +214,7 @@ def _own_text(element: etree._Element) -> str:
     """The element's text outside links and nested paragraphs."""
     parts = [element.text or ""]
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in ("a", "p", "li", *_INVISIBLE):
+        if isinstance(child.tag, str) and child.tag not in ("a", "p", "li", *INVISIBLE_TAGS):
             parts.append(_own_text(child))
         parts.append(child.tail or "")
     return " ".join(" ".join(parts).split())

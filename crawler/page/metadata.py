@@ -84,7 +84,8 @@ def read_metadata(
     root: etree._Element, url: str, base: str, fetched_at: datetime, language_hint: str | None
 ) -> Metadata:
     """Read the page's metadata from its declarations (see the module's docstring)."""
-    ld = _json_ld_article(root)
+    ld_objects = list(_json_ld_objects(root))  # each script's JSON parsed once
+    ld = _json_ld_article(ld_objects)
     metas = _metas(root)
     languages = tuple(dict.fromkeys(lang for lang in (language_hint, "fr", "en") if lang))
 
@@ -128,7 +129,7 @@ def read_metadata(
         or None,
         description=description,
         date_conflicts=tuple(conflicts + modified_conflicts),
-        json_ld_types=_json_ld_kinds(root),
+        json_ld_types=_json_ld_kinds(ld_objects),
         og_type=(_first(metas, ("og:type",)) or "").strip().lower() or None,
     )
 
@@ -163,18 +164,18 @@ def _types(item: dict[str, Any]) -> set[str]:
     return {k.lower().rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
 
 
-def _json_ld_kinds(root: etree._Element) -> frozenset[str]:
+def _json_ld_kinds(objects: list[dict[str, Any]]) -> frozenset[str]:
     """Every type the page's JSON-LD objects declare, article types as "article"."""
     kinds: set[str] = set()
-    for item in _json_ld_objects(root):
+    for item in objects:
         kinds |= {"article" if k in _ARTICLE_TYPES else k for k in _types(item)}
     return frozenset(kinds)
 
 
-def _json_ld_article(root: etree._Element) -> dict[str, Any]:
+def _json_ld_article(objects: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON-LD object describing the page: an article type first, else a WebPage."""
     best: tuple[int, dict[str, Any]] | None = None
-    for item in _json_ld_objects(root):
+    for item in objects:
         kinds = _types(item)
         rank = min(
             [_ARTICLE_TYPES.index(k) for k in kinds if k in _ARTICLE_TYPES]

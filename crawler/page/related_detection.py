@@ -28,7 +28,14 @@ from urllib.parse import urldefrag, urlsplit
 from lxml import etree
 
 from crawler.page.dates import parse_relative_age
-from crawler.page.html import clean_url, fold, number_related_links, text_of, word_count
+from crawler.page.html import (
+    INVISIBLE_TAGS,
+    clean_url,
+    fold,
+    number_related_links,
+    text_of,
+    word_count,
+)
 from crawler.page.listing import listing_url
 from warehouse.model import DateValue, RelatedLink
 
@@ -76,7 +83,6 @@ _FURNITURE_ROLES = frozenset(("navigation", "menu", "menubar", "banner", "conten
 # Structural lists: anchors read like titles, targets like article URLs.
 _MIN_ANCHOR_WORDS = 3
 _MIN_MEAN_ANCHOR_WORDS = 4
-_INVISIBLE = frozenset(("script", "style", "noscript", "template"))
 # A paragraph of at least this many characters of its own text is article prose.
 _PROSE = 100
 
@@ -194,7 +200,7 @@ def _collect_text(element: etree._Element, skip_links: bool, limit: int | None) 
             is_link = child.tag == "a" and child.get("href")
             if (
                 isinstance(child.tag, str)
-                and child.tag not in _INVISIBLE
+                and child.tag not in INVISIBLE_TAGS
                 and not (skip_links and is_link)
             ):
                 walk(child)
@@ -251,10 +257,6 @@ def _is_prose(element: etree._Element) -> bool:
 
 def _contains(ancestor: etree._Element, element: etree._Element) -> bool:
     return any(parent is ancestor for parent in element.iterancestors())
-
-
-def _words(text: str) -> int:
-    return word_count(text)
 
 
 # --- the main text -------------------------------------------------------------------
@@ -330,7 +332,7 @@ def _block_after_heading(
             for sibling in child.itersiblings(preceding=True)
             if isinstance(sibling.tag, str)
         )
-        if _words(before) > 2:
+        if word_count(before) > 2:
             # The heading sits inside a larger part of the page: the block is the run
             # of siblings that follows it.
             return _checked(_following_section(child, heading, title, base, page), main)
@@ -403,7 +405,7 @@ def _named_block(
     titles: dict[str | None, int] = {}
     for anchor in anchors:
         target = _target(anchor, base)
-        titles[target] = max(titles.get(target, 0), _words(_anchor_text(anchor)))
+        titles[target] = max(titles.get(target, 0), word_count(_anchor_text(anchor)))
     # A name alone is a weaker sign than a heading: the links must read like titles.
     if len(titles) < 2 or 2 * sum(w >= _MIN_ANCHOR_WORDS for w in titles.values()) < len(titles):
         return None
@@ -417,7 +419,7 @@ def _named_block(
             or "title" in _names_of(candidate)
         ):
             text = _own_text(candidate)
-            if text and _words(text) <= _HEADING_WORDS:
+            if text and word_count(text) <= _HEADING_WORDS:
                 heading = _heading_text(text)
             break
     return _checked(_Block([element], heading, anchors), main)
@@ -505,13 +507,13 @@ def _structural_block(
         # The article's own link is the one with the longest text: its title.
         anchor = max(found, key=lambda a: len(_anchor_text(a)))
         target = _target(anchor, base)
-        words = _words(_anchor_text(anchor))
+        words = word_count(_anchor_text(anchor))
         if target is None or words < _MIN_ANCHOR_WORDS or not _looks_like_article(target, page_url):
             return None
         anchors.append(anchor)
     if len(anchors) < 2:
         return None
-    if sum(_words(_anchor_text(a)) for a in anchors) < _MIN_MEAN_ANCHOR_WORDS * len(anchors):
+    if sum(word_count(_anchor_text(a)) for a in anchors) < _MIN_MEAN_ANCHOR_WORDS * len(anchors):
         return None
     if _is_furniture(element) or _titled(element, items[0]):
         return None
@@ -531,21 +533,21 @@ def _article_scope(main: etree._Element) -> etree._Element:
 def _titled(element: etree._Element, first_item: etree._Element) -> bool:
     """Whether a list has a title of its own ("Latest videos", "Most read"): then it is
     some other named list, since a related heading would have been found first."""
-    if _words(_text_before(element, first_item)):
+    if word_count(_text_before(element, first_item)):
         return True
     node = element
     for _level in range(3):
         previous = node.getprevious()
         while previous is not None and (
             not isinstance(previous.tag, str)
-            or previous.tag in _INVISIBLE
+            or previous.tag in INVISIBLE_TAGS
             or not _visible_text(previous)
         ):
             previous = previous.getprevious()
         if previous is not None:
             text = _own_text(previous)
             return bool(text) and (
-                previous.tag in _HEADING_RANKS or previous.tag == "header" or _words(text) <= 8
+                previous.tag in _HEADING_RANKS or previous.tag == "header" or word_count(text) <= 8
             )
         node = node.getparent()
         if node is None or node.tag == "body":
