@@ -132,6 +132,65 @@ def test_an_article_with_a_list_of_recent_posts_is_still_an_article():
     assert analyse(html, f"{SITE}/2023/06/night-train-to-vienna/").article is not None
 
 
+DOCS = "https://docs.example"
+PROSE_EN = "".join(
+    f"<p>Paragraph {n} explains how the module caches responses on disk, which headers it "
+    "honours and what an operator must set before it serves a single cached page.</p>"
+    for n in range(4)
+)
+
+
+def docs_page(title: str, main: str) -> str:
+    return (
+        f"<html><head><title>{title}</title></head><body>"
+        "<div class='top'><a href='/en/mod/'>Modules</a> <a href='/en/faq/'>FAQ</a></div>"
+        f"<div id='content'><h1>{title}</h1>{main}</div></body></html>"
+    )
+
+
+def test_a_definition_list_of_names_and_descriptions_is_an_index_not_an_article():
+    entries = "".join(
+        f"<dt><a href='mod_{name}.html'>mod_{name}</a></dt>"
+        f"<dd>Provides {name} support for the server and the directives that set it up</dd>"
+        for name in ("cache", "proxy", "rewrite", "alias", "status", "info", "dir", "env")
+    )
+    result = analyse(docs_page("Modules", f"<dl>{entries}</dl>"), f"{DOCS}/en/mod/overview.html")
+    assert result.article is None
+    assert f"{DOCS}/en/mod/mod_cache.html" in result.links
+
+
+def test_a_folders_index_page_is_not_an_article_but_a_page_of_the_folder_is():
+    # each chapter is described by a paragraph, as on a manual's table of contents
+    chapters = "".join(
+        f"<p>The guide to {name} tells how to set it up, step by step, with examples of the "
+        f"configuration. See: <a href='{name}.html'>{name.title()} how-to</a></p>"
+        for name in ("auth", "cgi", "ssi", "htaccess", "userdirs", "proxy")
+    )
+    index = analyse(docs_page("How-To / Tutorials", chapters), f"{DOCS}/en/howto/")
+    assert index.article is None
+    assert f"{DOCS}/en/howto/auth.html" in index.links
+    chapter = analyse(docs_page("Authentication", PROSE_EN), f"{DOCS}/en/howto/auth.html")
+    assert chapter.article is not None
+
+
+def test_an_article_under_a_menu_of_short_links_is_still_an_article():
+    # a site menu built of <div>s and <li>s (no <nav>): one or two words an entry, each
+    # with its submenu, is not a run of teasers
+    menu = "<div class='mainnav'><ul>" + "".join(
+        f"<li><a href='/{section}/'>{section.title()}</a><ul>"
+        + "".join(f"<li><a href='/{section}/{n}/'>Part {n}</a></li>" for n in range(1, 8))
+        + "</ul></li>"
+        for section in ("swimming", "diving", "water-polo", "masters", "fitness", "club")
+    ) + "</ul></div>"
+    html = (
+        "<html><head><title>New coach for the team</title></head><body>"
+        f"{menu}<div class='content'><h1>New coach for the team</h1>"
+        "<p>The federation named its new head coach on Monday, after a search that took "
+        "most of the winter and two rounds of interviews.</p></div></body></html>"
+    )
+    assert analyse(html, f"{SITE}/news/read/new-coach-for-the-team").article is not None
+
+
 def test_the_site_name_after_a_title_is_taken_off():
     prose = "".join(
         f"<p>Paragraph {n} of the story, long enough to be read as text.</p>" for n in range(3)

@@ -35,9 +35,14 @@ def select(node: etree._Element, selector: str) -> list[etree._Element]:
 def fold(text: str) -> str:
     """Lower case, no accents, punctuation as spaces, spaces collapsed: for comparing
     headings, titles and names whatever their case, accents or punctuation."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+    text = text.lower()
+    if not text.isascii():  # ASCII has no accents to take off
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 #: Elements whose text no reader sees.

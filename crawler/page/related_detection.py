@@ -19,9 +19,11 @@ are returned in page order.
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
@@ -114,6 +116,16 @@ def take_related_blocks(
     body = root.find("body")
     if body is None:
         return ()
+    _current.texts = _PageTexts(body)
+    try:
+        return _take_blocks(root, body, url, base, fetched_at)
+    finally:
+        _current.texts = None
+
+
+def _take_blocks(
+    root: etree._Element, body: etree._Element, url: str, base: str, fetched_at: datetime
+) -> tuple[RelatedLink, ...]:
     order = {element: index for index, element in enumerate(root.iter())}
     page = urldefrag(url)[0]
     main = _main_container(body)
@@ -167,6 +179,7 @@ def take_related_blocks(
 # --- text helpers --------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 12)  # a site's pages share most of their short texts
 def is_related_heading(text: str) -> bool:
     """Whether ``text`` reads as the heading of a related block ("À lire aussi :")."""
     folded = fold(text)
@@ -175,27 +188,42 @@ def is_related_heading(text: str) -> bool:
     return folded in _HEADINGS or folded.startswith(_HEADING_PREFIXES)
 
 
-class _TooLong(Exception):
-    pass
+class _PageTexts:
+    """How many characters (white space aside) of every element's text lie outside
+    scripts and links, counted bottom-up once: most elements of a page are far too long
+    to be a heading, and reading each one's text to learn it would be quadratic."""
+
+    def __init__(self, body: etree._Element) -> None:
+        self.own_chars: dict[etree._Element, int] = {}
+        elements = [element for element in body.iter() if isinstance(element.tag, str)]
+        for element in reversed(elements):  # children before their parents
+            chars = _chars(element.text)
+            for child in element:
+                if (
+                    isinstance(child.tag, str)
+                    and child.tag not in INVISIBLE_TAGS
+                    and not (child.tag == "a" and child.get("href"))
+                ):
+                    chars += self.own_chars[child]
+                chars += _chars(child.tail)
+            self.own_chars[element] = chars
 
 
-def _collect_text(element: etree._Element, skip_links: bool, limit: int | None) -> str:
+def _chars(text: str | None) -> int:
+    return len(text) - sum(map(text.count, " \n\t\r")) if text else 0
+
+
+# The texts of the page being read, per thread (set by take_related_blocks).
+_current = threading.local()
+
+
+def _collect_text(element: etree._Element, skip_links: bool) -> str:
     """The text of ``element`` without scripts (and without links when ``skip_links``),
-    white space collapsed; raises _TooLong once it passes ``limit`` characters."""
+    white space collapsed."""
     parts: list[str] = []
-    size = 0
-
-    def add(text: str) -> None:
-        nonlocal size
-        parts.append(text)
-        # The collapsed parts never add up to more than the collapsed whole.
-        size += len(" ".join(text.split()))
-        if limit is not None and size > limit:
-            raise _TooLong
 
     def walk(node: etree._Element) -> None:
-        if node.text:
-            add(node.text)
+        parts.append(node.text or "")
         for child in node:
             is_link = child.tag == "a" and child.get("href")
             if (
@@ -204,8 +232,7 @@ def _collect_text(element: etree._Element, skip_links: bool, limit: int | None) 
                 and not (skip_links and is_link)
             ):
                 walk(child)
-            if child.tail:
-                add(child.tail)
+            parts.append(child.tail or "")
 
     walk(element)
     return " ".join("".join(parts).split())
@@ -213,21 +240,21 @@ def _collect_text(element: etree._Element, skip_links: bool, limit: int | None) 
 
 def _visible_text(element: etree._Element) -> str:
     """The element's text as a reader sees it: no scripts, white space collapsed."""
-    return _collect_text(element, skip_links=False, limit=None)
+    return _collect_text(element, skip_links=False)
 
 
 def _own_text(element: etree._Element) -> str:
     """The element's text outside its links (a heading is not a link)."""
-    return _collect_text(element, skip_links=True, limit=None)
+    return _collect_text(element, skip_links=True)
 
 
 def _short_own_text(element: etree._Element, limit: int) -> str | None:
-    """The element's own text if it is ``limit`` characters or less, else None; most
-    elements of a page are too long to be a heading, and are not read whole."""
-    try:
-        return _collect_text(element, skip_links=True, limit=limit)
-    except _TooLong:
-        return None
+    """The element's own text if it is ``limit`` characters or less, else None."""
+    texts: _PageTexts | None = getattr(_current, "texts", None)
+    if texts is not None and texts.own_chars.get(element, 0) > limit:
+        return None  # most elements of a page are far too long to be a heading
+    text = _own_text(element)
+    return text if len(text) <= limit else None
 
 
 def _heading_text(text: str) -> str | None:
