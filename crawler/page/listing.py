@@ -7,8 +7,12 @@ The page is read for evidence that holds on any site, most trusted first:
    ``SearchResultsPage`` and no article object; an article type says the opposite;
    OpenGraph's ``og:type`` only leans one way or the other;
 2. its structure: a listing is mostly repeated teasers, sibling elements of one shape,
-   each a title-like link to another page of the site with at most a short excerpt,
-   while an article's text is prose outside any such run;
+   each a title-like link to another page of the site with at most a short excerpt
+   (a definition's term and its description, a table row and its description row, are
+   one item; a menu's one-word entries and their submenus are not teasers), while an
+   article's text is prose outside any such run; a page of links with little text of its
+   own is an index; a folder's index page (``/howto/``) that links mostly to pages
+   beneath its folder is one too;
 3. its URL, one signal among the others: a ``tag``, ``category``, ``author``, ``page/2``
    or ``search`` segment, a path that ends in a year or month, a ``?s=`` or ``?page=``.
 
@@ -118,16 +122,18 @@ def page_kind(
         overwhelming = by_url and items >= 2 * _MIN_TEASERS and share >= 0.85
         reason = f"teasers {share:.2f} of the text ({items} items) despite json-ld article"
         return PageKind(overwhelming, reason if overwhelming else "json-ld article")
+    # A page that says it is one article (og:type) is read as an index only at a
+    # listing URL, as for teasers below.
     if og_type != "article" or by_url:
         hub = _pages_under(root, url, base)
         if hub >= _HUB_LINKS:
             return PageKind(True, f"a folder's index: links to {hub} pages under it")
-    if structure.is_index and (og_type != "article" or by_url):
-        return PageKind(
-            True,
-            f"an index: {structure.links} links, {structure.link_share:.2f} of the text, "
-            f"{structure.unlinked_words} words outside them",
-        )
+        if structure.is_index:
+            return PageKind(
+                True,
+                f"an index: {structure.links} links, {structure.link_share:.2f} of the "
+                f"text, {structure.unlinked_words} words outside them",
+            )
     threshold = _TEASER_SHARE
     if og_type == "article":
         # the page says it is one article: structure alone does not overrule it, only
