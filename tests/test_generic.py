@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -313,5 +314,12 @@ def test_generic_detection_matches_the_demo_profile_on_a_demo_page():
     generic = analyse_page(html, url, load_profile("generic").resolve(base + "/"), fetched_at)
     demo = analyse_page(html, url, load_profile("demo").resolve(base + "/"), fetched_at)
     assert len(generic.related_links) == 4
-    # Same targets, anchors, positions, displayed ages and heading as the site's selectors.
-    assert generic.related_links == demo.related_links
+    # Same targets, anchors, positions, displayed ages and heading as the site's selectors,
+    # found by its heading where the profile's selectors say.
+    assert [replace(link, found_by=None, confidence=None) for link in generic.related_links] == [
+        replace(link, found_by=None, confidence=None) for link in demo.related_links
+    ]
+    assert {(link.found_by, link.confidence) for link in generic.related_links} == {
+        ("heading", 0.9)
+    }
+    assert {(link.found_by, link.confidence) for link in demo.related_links} == {("profile", 1.0)}

@@ -176,12 +176,16 @@ def test_a_folders_index_page_is_not_an_article_but_a_page_of_the_folder_is():
 def test_an_article_under_a_menu_of_short_links_is_still_an_article():
     # a site menu built of <div>s and <li>s (no <nav>): one or two words an entry, each
     # with its submenu, is not a run of teasers
-    menu = "<div class='mainnav'><ul>" + "".join(
-        f"<li><a href='/{section}/'>{section.title()}</a><ul>"
-        + "".join(f"<li><a href='/{section}/{n}/'>Part {n}</a></li>" for n in range(1, 8))
-        + "</ul></li>"
-        for section in ("swimming", "diving", "water-polo", "masters", "fitness", "club")
-    ) + "</ul></div>"
+    menu = (
+        "<div class='mainnav'><ul>"
+        + "".join(
+            f"<li><a href='/{section}/'>{section.title()}</a><ul>"
+            + "".join(f"<li><a href='/{section}/{n}/'>Part {n}</a></li>" for n in range(1, 8))
+            + "</ul></li>"
+            for section in ("swimming", "diving", "water-polo", "masters", "fitness", "club")
+        )
+        + "</ul></div>"
+    )
     html = (
         "<html><head><title>New coach for the team</title></head><body>"
         f"{menu}<div class='content'><h1>New coach for the team</h1>"

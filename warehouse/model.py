@@ -45,6 +45,15 @@ class RelatedLink:
     displayed_age: str | None = None  # e.g. "Actualité publiée il y a 8 années 4 mois"
     target_published: DateValue | None = None  # what the displayed age says of the target
     heading: str | None = None  # e.g. "Autres actualités sur le même thème"
+    found_by: str | None = None  # how the block was found: one of FOUND_BY
+    confidence: float | None = None  # how sure that way of finding it is, 0 to 1
+
+
+#: How a related block is found, and how far each way is trusted: a profile's selectors,
+#: then generic mode's heading ("See also"), class or id ("related-posts"), shape (a list
+#: of title-like links after the text); "site-wide" marks a block whose links are the
+#: same on most pages of the site (furniture: not a page's related block).
+FOUND_BY = {"profile": 1.0, "heading": 0.9, "name": 0.8, "shape": 0.6, "site-wide": 0.0}
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,15 @@ _LINK_COLUMNS = (
     ("source_version_id", "BIGINT"),
     ("first_seen_run", "INTEGER"),
     ("last_seen_run", "INTEGER"),
+    ("found_by", "VARCHAR"),
+    ("confidence", "DOUBLE"),
 )
 
+
+# A block whose links (under one heading) are the same on at least this many pages, and
+# on this share of a site's pages with a block, is site furniture.
+SITE_WIDE_MIN_PAGES = 5
+SITE_WIDE_SHARE = 0.5
 
 _RECOMMENDATION_COLUMNS = (
     ("model_id", "VARCHAR"),
@@ -242,6 +249,7 @@ class Writer:
     ) -> dict[str, int]:
         """Close a run with its status and counters (``counts``: from :meth:`run_counts`,
         read now when not given); return the counters."""
+        self.mark_site_wide_blocks()
         counts = counts or self.run_counts(run_id)
         self.con.execute(
             "UPDATE crawl_runs SET finished_at = ?, status = ?, pages_fetched = ?, errors = ?,"
@@ -259,6 +267,49 @@ class Writer:
             ],
         )
         return counts
+
+    def mark_site_wide_blocks(self) -> int:
+        """Mark as site furniture ("site-wide", confidence 0) the blocks found in generic
+        mode whose links are the same on most pages of a site ("Most read", "Latest",
+        one box on every page, less the page itself): a page's related block is its
+        own. A block is one heading's links on one page, furniture when most of its
+        links stand under that heading on most of the site's pages; return how many
+        links were marked."""
+        # A box that stops being site-wide is found again as the page's own block the
+        # next time that page is read (its links are then written anew).
+        sql = """
+            UPDATE related_links
+            SET found_by = 'site-wide', confidence = 0.0
+            WHERE found_by IN ('heading', 'name', 'shape')
+              AND source_url || chr(10) || coalesce(heading, '') IN (
+                WITH current AS (
+                    SELECT l.source_url, coalesce(l.heading, '') AS heading, l.target_url,
+                           a.site
+                    FROM related_links l JOIN articles a ON a.url = l.source_url
+                    WHERE l.last_seen_run = a.last_seen_run AND a.gone_at IS NULL
+                      AND l.found_by IN ('heading', 'name', 'shape', 'site-wide')
+                ),
+                pages AS (
+                    SELECT site, count(DISTINCT source_url) AS n FROM current GROUP BY site
+                ),
+                frequent AS (  -- one heading's link found on most pages of the site
+                    SELECT c.site, c.heading, c.target_url
+                    FROM current c JOIN pages p USING (site)
+                    GROUP BY c.site, c.heading, c.target_url, p.n
+                    HAVING count(DISTINCT c.source_url) >= greatest($min_pages, $share * p.n)
+                ),
+                blocks AS (  -- ...and a block made mostly of such links
+                    SELECT c.site, c.source_url, c.heading
+                    FROM current c LEFT JOIN frequent f USING (site, heading, target_url)
+                    GROUP BY c.site, c.source_url, c.heading
+                    HAVING 2 * count(f.target_url) >= count(*)
+                )
+                SELECT source_url || chr(10) || heading FROM blocks
+              )
+        """
+        cursor = self.con.execute(sql, {"min_pages": SITE_WIDE_MIN_PAGES, "share": SITE_WIDE_SHARE})
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
 
     def run_counts(self, run_id: int) -> dict[str, int]:
         """What a run has stored so far."""
@@ -583,6 +634,8 @@ class Writer:
                     version_ids[key],
                     run_id,
                     run_id,
+                    link.found_by,
+                    link.confidence,
                 )
         if links:
             self._insert(
@@ -593,7 +646,8 @@ class Writer:
                 " target_published_at = excluded.target_published_at,"
                 " target_published_precision = excluded.target_published_precision,"
                 " heading = excluded.heading, source_version_id = excluded.source_version_id,"
-                " last_seen_run = excluded.last_seen_run",
+                " last_seen_run = excluded.last_seen_run, found_by = excluded.found_by,"
+                " confidence = excluded.confidence",
                 _LINK_COLUMNS,
                 list(links.values()),
             )

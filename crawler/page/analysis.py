@@ -132,7 +132,7 @@ def _related_by_selectors(
                 continue
             age = _first_text(item, selectors.related_age) or None
             published = parse_relative_age(age, fetched_at) if age else None
-            candidates.append((target, text_of(anchor), age, published, heading))
+            candidates.append((target, text_of(anchor), age, published, heading, "profile"))
         block.drop_tree()
     return list(number_related_links(candidates))
 

@@ -15,7 +15,7 @@ from lxml import etree
 
 from crawler.page.selection import compile_selector
 from crawler.page.urls import canonical_url
-from warehouse.model import DateValue, RelatedLink
+from warehouse.model import FOUND_BY, DateValue, RelatedLink
 from warehouse.scripts import UNSPACED
 
 
@@ -118,13 +118,14 @@ def parse_html(html: str | bytes) -> etree._Element:
 
 
 def number_related_links(
-    candidates: Iterable[tuple[str, str, str | None, DateValue | None, str | None]],
+    candidates: Iterable[tuple[str, str, str | None, DateValue | None, str | None, str]],
 ) -> tuple[RelatedLink, ...]:
-    """Related links from ``(target, anchor text, displayed age, its date, heading)`` in
-    page order: positions 1, 2, 3...; a target listed twice keeps its first place."""
+    """Related links from ``(target, anchor text, displayed age, its date, heading, how
+    the block was found)`` in page order: positions 1, 2, 3...; a target listed twice
+    keeps its first place."""
     links: list[RelatedLink] = []
     seen: set[str] = set()
-    for target, anchor_text, age, published, heading in candidates:
+    for target, anchor_text, age, published, heading, found_by in candidates:
         if target in seen:
             continue
         seen.add(target)
@@ -136,6 +137,8 @@ def number_related_links(
                 displayed_age=age,
                 target_published=published,
                 heading=heading,
+                found_by=found_by,
+                confidence=FOUND_BY[found_by],
             )
         )
     return tuple(links)

@@ -96,6 +96,7 @@ class _Block:
     elements: list[etree._Element]
     heading: str | None
     anchors: list[etree._Element]
+    found_by: str = "heading"  # "heading", "name" or "shape" (see warehouse.model.FOUND_BY)
 
     def position(self, order: dict[etree._Element, int]) -> int:
         return order[self.elements[0]]
@@ -143,12 +144,14 @@ def _take_blocks(
             continue
         block = _block_after_heading(heading, base, page, main)
         if block is not None:
+            block.found_by = "heading"
             _add(blocks, block)
     for named in _named_blocks(body):
         if inside_found(named):
             continue
         block = _named_block(named, base, page, main)
         if block is not None:
+            block.found_by = "name"
             _add(blocks, block)
     if main is not None:
         for element in body.iter():
@@ -156,6 +159,7 @@ def _take_blocks(
                 continue
             block = _structural_block(element, base, page, url, main, order)
             if block is not None:
+                block.found_by = "shape"
                 _add(blocks, block)
 
     blocks.sort(key=lambda block: block.position(order))
@@ -168,7 +172,9 @@ def _take_blocks(
         kept.append(block)
         for anchor, target in targets:
             age, published = _displayed_age(anchor, block, fetched_at)
-            candidates.append((target, _anchor_text(anchor), age, published, block.heading))
+            candidates.append(
+                (target, _anchor_text(anchor), age, published, block.heading, block.found_by)
+            )
     for block in kept:
         for element in block.elements:
             if element.getparent() is not None:
