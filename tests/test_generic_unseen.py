@@ -148,6 +148,23 @@ def docs_page(title: str, main: str) -> str:
     )
 
 
+def test_a_block_of_table_rows_with_descriptions_is_found_and_kept_out_of_the_body():
+    rows = "".join(
+        f"<tr><td><a href='mod_{name}.html'>mod_{name}</a></td>"
+        f"<td>Serves {name} for the server, with the directives that set it up</td></tr>"
+        for name in ("cache", "proxy", "rewrite")
+    )
+    html = docs_page("mod_alias", f"{PROSE_EN}<h2>See also</h2><table>{rows}</table>")
+    result = analyse(html, f"{DOCS}/en/mod/mod_alias.html")
+    assert [link.target_url for link in result.related_links] == [
+        f"{DOCS}/en/mod/mod_{name}.html" for name in ("cache", "proxy", "rewrite")
+    ]
+    assert [link.anchor_text for link in result.related_links][0] == "mod_cache"
+    assert result.article is not None
+    assert "directives that set it up" not in result.article.body
+    assert "Paragraph 3 explains" in result.article.body
+
+
 def test_a_definition_list_of_names_and_descriptions_is_an_index_not_an_article():
     entries = "".join(
         f"<dt><a href='mod_{name}.html'>mod_{name}</a></dt>"

@@ -392,8 +392,13 @@ def _following_section(
         found = _anchors(sibling, base, page)
         if not found and text_of(sibling):
             break
-        if found and len(_own_text(sibling)) > 2 * _link_text_length(sibling) + 50:
-            break  # prose that happens to hold a link
+        if (
+            found
+            and len(_own_text(sibling)) > 2 * _link_text_length(sibling) + 50
+            and not _is_link_list(sibling)
+        ):
+            break  # prose that happens to hold a link (a list of links with a description
+            # each is not prose: "mod_proxy | Serves proxies for the server")
         elements.append(sibling)
         anchors += found
     return _Block(elements, title, anchors)
@@ -410,9 +415,31 @@ def _checked(block: _Block, main: etree._Element | None) -> _Block | None:
     own = sum(len(_own_text(element)) for element in block.elements)
     linked = sum(_link_text_length(element) for element in block.elements)
     # A list of links with a teaser each, not a run of prose with a few links in it.
-    if own > max(300, 1.5 * linked):
+    if own > max(300, 1.5 * linked) and not all(
+        _is_link_list(element) or element.find(".//a[@href]") is None for element in block.elements
+    ):
         return None
     return block
+
+
+def _is_link_list(element: etree._Element) -> bool:
+    """Whether ``element`` is a list (items, table rows, definition terms) whose every
+    item starts with a link: names with a description each, not prose."""
+    if element.tag in ("ul", "ol"):
+        items = [child for child in element if child.tag == "li"]
+    elif element.tag == "table":
+        items = list(element.iter("tr"))
+    elif element.tag == "dl":
+        items = [child for child in element if child.tag == "dt"]
+    else:
+        return False
+    if len(items) < 2:
+        return False
+    for item in items:
+        anchor = next((a for a in item.iter("a") if a.get("href")), None)
+        if anchor is None or word_count(_text_before(item, anchor)) > 2:
+            return False
+    return True
 
 
 # --- blocks found by their name ------------------------------------------------------
