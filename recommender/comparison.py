@@ -12,6 +12,7 @@ from warehouse.model import Article, EditorialLink
 from .evaluation import (
     AUTOMATIC_BASELINE,
     AUTOMATIC_BASELINE_AT_CRAWL,
+    AUTOMATIC_BASELINE_TAG_AT_CRAWL,
     MODES,
     EvaluationReport,
     evaluate,
@@ -47,6 +48,7 @@ def default_methods(random_state: int = 0) -> dict[str, Any]:
         "bm25": Bm25Recommender(),
         AUTOMATIC_BASELINE: SameRubriqueRecentRecommender(),
         AUTOMATIC_BASELINE_AT_CRAWL: SameRubriqueRecentRecommender(before_only=False),
+        AUTOMATIC_BASELINE_TAG_AT_CRAWL: SameRubriqueRecentRecommender(before_only=False, by="tag"),
         "random": RandomRecommender(random_state=random_state),
     }
 

@@ -44,7 +44,7 @@ def test_demo_reports_model_beside_baselines(demo_run):
     scores = report_scores(stdout)
     assert set(scores) == {
         "learned", "tfidf", "bm25", "same rubrique, newest", "same rubrique, newest at crawl",
-        "random",
+        "same tag, newest at crawl", "random",
     }  # fmt: skip
     assert {"P@4", "R@4", "R@5", "nDCG@10", "MRR", "hit@5", "coverage@4", "queries"} <= set(
         scores["tfidf"]
@@ -69,7 +69,7 @@ def test_demo_archive_opens_with_plain_duckdb(demo_run):
     finally:
         con.close()
     assert lists == (360, 10)
-    assert evaluations == (6,)
+    assert evaluations == (7,)  # one per method compared
 
 
 def test_sql_prints_table_csv_and_json(demo_run):
@@ -121,7 +121,7 @@ def test_evaluate_stores_a_new_evaluation(demo_run):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     methods = {
         "learned", "tfidf", "bm25", "same rubrique, newest", "same rubrique, newest at crawl",
-        "random",
+        "same tag, newest at crawl", "random",
     }  # fmt: skip
     assert {row["method"] for row in rows} == methods
     assert {"P@4", "R@4", "R@5", "nDCG@10", "MRR", "hit@5"} <= {row["metric"] for row in rows}

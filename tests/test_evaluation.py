@@ -7,6 +7,7 @@ files, as a user would.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -137,6 +138,27 @@ def test_a_block_of_the_rubriques_newest_as_served_is_flagged(tmp_path_factory):
     report = compare_methods(articles, links, n_bootstrap=0)
     assert report.value("same rubrique, newest at crawl", "R@4") >= 0.9
     assert report.value("same rubrique, newest", "R@4") < 0.5
+
+
+def test_a_block_of_the_tags_newest_as_served_is_flagged():
+    # one rubrique, four tags; each page's block: the 3 newest other articles sharing its
+    # tag when the page is served (newer ones included)
+    articles, _ = topic_corpus(n_topics=4, per_topic=12)
+    articles = [
+        replace(article, tags=(f"tag{number % 4}",)) for number, article in enumerate(articles)
+    ]
+    links = [
+        EditorialLink(source.url, target.url, rank)
+        for source in articles
+        for rank, target in enumerate(
+            [a for a in reversed(articles) if a.tags == source.tags and a is not source][:3],
+            start=1,
+        )
+    ]
+    report = compare_methods(articles, links, n_bootstrap=0)
+    assert report.value("same tag, newest at crawl", "R@4") >= 0.9
+    assert report.value("same rubrique, newest at crawl", "R@4") < 0.5
+    assert report.automatic_block is not None
 
 
 def test_on_a_site_whose_editors_link_forward_the_learned_model_suggests_newer(
@@ -421,7 +443,7 @@ def test_compare_methods_leaves_the_given_estimators_unfitted():
     methods = default_methods(random_state=0)
     assert list(methods) == [
         "learned", "tfidf", "bm25", "same rubrique, newest", "same rubrique, newest at crawl",
-        "random",
+        "same tag, newest at crawl", "random",
     ]  # fmt: skip
     report = compare_methods(articles, links, methods=methods, n_bootstrap=50)
     assert report.methods == list(methods)

@@ -5,6 +5,8 @@ bootstrap intervals (:mod:`.evaluate`) and the reports (:mod:`.report`)."""
 from .evaluate import (
     AUTOMATIC_BASELINE,
     AUTOMATIC_BASELINE_AT_CRAWL,
+    AUTOMATIC_BASELINE_TAG_AT_CRAWL,
+    AUTOMATIC_BASELINES,
     AUTOMATIC_WARNING,
     MODE_TITLES,
     MODES,
@@ -22,6 +24,8 @@ from .split import MIN_DATED_SHARE, HeldOut, hold_out, split_articles, temporal_
 __all__ = [
     "AUTOMATIC_BASELINE",
     "AUTOMATIC_BASELINE_AT_CRAWL",
+    "AUTOMATIC_BASELINE_TAG_AT_CRAWL",
+    "AUTOMATIC_BASELINES",
     "AUTOMATIC_WARNING",
     "MIN_DATED_SHARE",
     "MODES",

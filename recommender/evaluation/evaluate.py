@@ -63,6 +63,8 @@ tabulate_module.MIN_PADDING = 0
 __all__ = [
     "AUTOMATIC_BASELINE",
     "AUTOMATIC_BASELINE_AT_CRAWL",
+    "AUTOMATIC_BASELINE_TAG_AT_CRAWL",
+    "AUTOMATIC_BASELINES",
     "AUTOMATIC_THRESHOLD",
     "MODES",
     "EvaluationReport",
@@ -88,6 +90,13 @@ AUTOMATIC_BASELINE = "same rubrique, newest"
 #: The same rule as the page is served: the rubrique's newest at crawl time, newer
 #: articles included (a block rendered by the CMS on every request).
 AUTOMATIC_BASELINE_AT_CRAWL = "same rubrique, newest at crawl"
+#: ...and the same rule by tag: the newest sharing a tag with the page, at crawl time.
+AUTOMATIC_BASELINE_TAG_AT_CRAWL = "same tag, newest at crawl"
+AUTOMATIC_BASELINES = (
+    AUTOMATIC_BASELINE,
+    AUTOMATIC_BASELINE_AT_CRAWL,
+    AUTOMATIC_BASELINE_TAG_AT_CRAWL,
+)
 
 #: When :data:`AUTOMATIC_BASELINE` reaches this ``R@k`` or ``nDCG@ndcg_k``, the related
 #: block is taken to be automatic, see :func:`looks_automatic`.
@@ -389,7 +398,8 @@ def looks_automatic(
         A report holding ``baseline``, or the baseline's scores as metric -> value.
     baseline : str or None, default=None
         Method name of a same-rubrique, newest-first baseline; None checks both
-        :data:`AUTOMATIC_BASELINE` and :data:`AUTOMATIC_BASELINE_AT_CRAWL`.
+        :data:`AUTOMATIC_BASELINES` (by rubrique, before the page or at crawl time, and by
+        tag at crawl time).
     threshold : float, default=0.9
         Score at or above which the block is called automatic.
 
@@ -404,7 +414,7 @@ def looks_automatic(
         metric_names = [m for m in values if m.startswith(("R@", "nDCG@"))]
         return AUTOMATIC_WARNING if any(values[m] >= threshold for m in metric_names) else None
     mode = "existing" if "existing" in report.modes else report.modes[0]
-    for name in (baseline,) if baseline else (AUTOMATIC_BASELINE, AUTOMATIC_BASELINE_AT_CRAWL):
+    for name in (baseline,) if baseline else AUTOMATIC_BASELINES:
         if name not in report.methods:
             continue
         values = {

@@ -155,28 +155,35 @@ class RandomRecommender(ArchiveMixin, BaseEstimator):
 
 
 class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
-    """The usual CMS rule: the most recent candidates of the same rubrique.
+    """The usual CMS rule: the most recent candidates of the same rubrique (or sharing a
+    tag with the source, with ``by="tag"``).
 
     When the rubrique has fewer than ``k`` candidates, the list is filled with the most
-    recent other candidates. A source without rubrique gets the most recent candidates.
-    Undated articles come after dated ones; equal dates break by url.
+    recent other candidates. A source without rubrique (or tags) gets the most recent
+    candidates. Undated articles come after dated ones; equal dates break by url.
 
     Parameters
     ----------
     before_only : bool, default=True
         Only suggest articles published at or before the source (when both dates are
         known).
+    by : {"rubrique", "tag"}, default="rubrique"
+        What the candidates must share with the source to come first: its rubrique, or
+        at least one of its tags.
 
     Attributes
     ----------
     urls_, index_, published_, rubriques_
         The fitted corpus, as in :class:`~recommender.tfidf.TfidfRecommender`.
+    tags_ : list of frozenset of str
+        Each fitted article's tags.
     order_ : numpy.ndarray of int
         Rows from the most recent to the oldest, undated last.
     """
 
-    def __init__(self, *, before_only: bool = True):
+    def __init__(self, *, before_only: bool = True, by: str = "rubrique"):
         self.before_only = before_only
+        self.by = by
 
     def fit(
         self, articles: Sequence[Article], links: Sequence[EditorialLink] | None = None
@@ -194,8 +201,11 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
         -------
         self : SameRubriqueRecentRecommender
         """
+        if self.by not in ("rubrique", "tag"):
+            raise ValueError(f"by must be 'rubrique' or 'tag', got {self.by!r}")
         articles = self._check_articles(articles)
         state = self._archive_state(articles)
+        state["tags_"] = [frozenset(article.tags) for article in articles]
         published = cast(np.ndarray, state["published_"])
         undated = np.isnan(published)
         newest_first = -np.where(undated, 0.0, published)
@@ -221,7 +231,9 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
             Scored ``1 / rank``.
         """
         row = self._row(url)
-        return self._newest(self._candidates(row), self.rubriques_[row], check_k(k))
+        return self._newest(
+            self._candidates(row), self.rubriques_[row], self.tags_[row], check_k(k)
+        )
 
     def recommend_new(
         self, articles: Sequence[Article], k: int = 10
@@ -246,14 +258,23 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
         check_is_fitted(self)
         k = check_k(k)
         return {
-            article.url: self._newest(_new_candidates(self, article), article.rubrique or None, k)
+            article.url: self._newest(
+                _new_candidates(self, article), article.rubrique or None, frozenset(article.tags), k
+            )
             for article in _new_articles(articles)
         }
 
-    def _newest(self, mask: np.ndarray, rubrique: str | None, k: int) -> list[Suggestion]:
-        """The ``k`` newest rows of ``mask``, those of ``rubrique`` first."""
+    def _newest(
+        self, mask: np.ndarray, rubrique: str | None, tags: frozenset[str], k: int
+    ) -> list[Suggestion]:
+        """The ``k`` newest rows of ``mask``, those of ``rubrique`` (or sharing one of
+        ``tags``) first."""
         ordered = self.order_[mask[self.order_]]
-        if rubrique is not None:
+        same = None
+        if self.by == "tag" and tags:
+            same = np.array([bool(tags & self.tags_[row]) for row in ordered], dtype=bool)
+        elif self.by == "rubrique" and rubrique is not None:
             same = self.rubriques_[ordered] == rubrique
+        if same is not None and same.size:
             ordered = np.concatenate([ordered[same], ordered[~same]])
         return _ranked(self.urls_, ordered[:k])
