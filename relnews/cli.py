@@ -746,6 +746,24 @@ def export_warc(file: Path, db: Path, latest: bool) -> None:
     click.echo(f"{count} records written to {file}")
 
 
+@cli.command("export-parquet")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@db_option()
+@clean_errors
+def export_parquet(folder: Path, db: Path) -> None:
+    """Write every table and view of the archive as FOLDER/NAME.parquet, readable by
+    DuckDB, pandas, polars and Spark.
+
+    Example: relnews export-parquet parquet/ --db news.duckdb
+    """
+    from warehouse.parquet import export_parquet as write_parquet
+
+    with opened(db, read_only=True) as con:
+        written = write_parquet(con, folder)
+    rows = sum(written.values())
+    click.echo(f"{len(written)} tables and views ({rows} rows) written to {folder}")
+
+
 def main() -> None:
     logging.getLogger("scrapy").propagate = True
     cli(prog_name="relnews")
