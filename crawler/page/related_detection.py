@@ -19,7 +19,6 @@ are returned in page order.
 from __future__ import annotations
 
 import re
-import threading
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,16 +116,6 @@ def take_related_blocks(
     body = root.find("body")
     if body is None:
         return ()
-    _current.texts = _PageTexts(body)
-    try:
-        return _take_blocks(root, body, url, base, fetched_at)
-    finally:
-        _current.texts = None
-
-
-def _take_blocks(
-    root: etree._Element, body: etree._Element, url: str, base: str, fetched_at: datetime
-) -> tuple[RelatedLink, ...]:
     order = {element: index for index, element in enumerate(root.iter())}
     page = urldefrag(url)[0]
     main = _main_container(body)
@@ -194,42 +183,28 @@ def is_related_heading(text: str) -> bool:
     return folded in _HEADINGS or folded.startswith(_HEADING_PREFIXES)
 
 
-class _PageTexts:
-    """How many characters (white space aside) of every element's text lie outside
-    scripts and links, counted bottom-up once: most elements of a page are far too long
-    to be a heading, and reading each one's text to learn it would be quadratic."""
-
-    def __init__(self, body: etree._Element) -> None:
-        self.own_chars: dict[etree._Element, int] = {}
-        elements = [element for element in body.iter() if isinstance(element.tag, str)]
-        for element in reversed(elements):  # children before their parents
-            chars = _chars(element.text)
-            for child in element:
-                if (
-                    isinstance(child.tag, str)
-                    and child.tag not in INVISIBLE_TAGS
-                    and not (child.tag == "a" and child.get("href"))
-                ):
-                    chars += self.own_chars[child]
-                chars += _chars(child.tail)
-            self.own_chars[element] = chars
+class _TooLong(Exception):
+    pass
 
 
-def _chars(text: str | None) -> int:
-    return len(text) - sum(map(text.count, " \n\t\r")) if text else 0
-
-
-# The texts of the page being read, per thread (set by take_related_blocks).
-_current = threading.local()
-
-
-def _collect_text(element: etree._Element, skip_links: bool) -> str:
+def _collect_text(element: etree._Element, skip_links: bool, limit: int | None = None) -> str:
     """The text of ``element`` without scripts (and without links when ``skip_links``),
-    white space collapsed."""
+    white space collapsed; raises _TooLong once it passes ``limit`` characters (most
+    elements of a page are far too long to be a heading: they are not read whole)."""
     parts: list[str] = []
+    size = 0
+
+    def add(text: str) -> None:
+        nonlocal size
+        parts.append(text)
+        # The collapsed parts never add up to more than the collapsed whole.
+        size += len(" ".join(text.split()))
+        if limit is not None and size > limit:
+            raise _TooLong
 
     def walk(node: etree._Element) -> None:
-        parts.append(node.text or "")
+        if node.text:
+            add(node.text)
         for child in node:
             is_link = child.tag == "a" and child.get("href")
             if (
@@ -238,7 +213,8 @@ def _collect_text(element: etree._Element, skip_links: bool) -> str:
                 and not (skip_links and is_link)
             ):
                 walk(child)
-            parts.append(child.tail or "")
+            if child.tail:
+                add(child.tail)
 
     walk(element)
     return " ".join("".join(parts).split())
@@ -256,11 +232,10 @@ def _own_text(element: etree._Element) -> str:
 
 def _short_own_text(element: etree._Element, limit: int) -> str | None:
     """The element's own text if it is ``limit`` characters or less, else None."""
-    texts: _PageTexts | None = getattr(_current, "texts", None)
-    if texts is not None and texts.own_chars.get(element, 0) > limit:
-        return None  # most elements of a page are far too long to be a heading
-    text = _own_text(element)
-    return text if len(text) <= limit else None
+    try:
+        return _collect_text(element, skip_links=True, limit=limit)
+    except _TooLong:
+        return None
 
 
 def _heading_text(text: str) -> str | None:

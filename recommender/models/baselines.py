@@ -177,6 +177,8 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
         The fitted corpus, as in :class:`~recommender.tfidf.TfidfRecommender`.
     tags_ : list of frozenset of str
         Each fitted article's tags.
+    tag_rows_ : dict of str to numpy.ndarray of int
+        The rows of each tag.
     order_ : numpy.ndarray of int
         Rows from the most recent to the oldest, undated last.
     """
@@ -206,6 +208,11 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
         articles = self._check_articles(articles)
         state = self._archive_state(articles)
         state["tags_"] = [frozenset(article.tags) for article in articles]
+        tag_rows: dict[str, list[int]] = {}
+        for row, article in enumerate(articles):
+            for tag in set(article.tags):
+                tag_rows.setdefault(tag, []).append(row)
+        state["tag_rows_"] = {tag: np.array(rows) for tag, rows in tag_rows.items()}
         published = cast(np.ndarray, state["published_"])
         undated = np.isnan(published)
         newest_first = -np.where(undated, 0.0, published)
@@ -272,7 +279,8 @@ class SameRubriqueRecentRecommender(ArchiveMixin, BaseEstimator):
         ordered = self.order_[mask[self.order_]]
         same = None
         if self.by == "tag" and tags:
-            same = np.array([bool(tags & self.tags_[row]) for row in ordered], dtype=bool)
+            tagged = [self.tag_rows_[tag] for tag in tags if tag in self.tag_rows_]
+            same = np.isin(ordered, np.concatenate(tagged)) if tagged else None
         elif self.by == "rubrique" and rubrique is not None:
             same = self.rubriques_[ordered] == rubrique
         if same is not None and same.size:
