@@ -27,6 +27,7 @@ from relnews.output import (
     terminal_safe,
 )
 from warehouse import ArchiveLock, LockHeld, Reader, WarehouseError, opened
+from warehouse.database import STORAGE_VERSION
 
 DEFAULT_DB = "relnews.duckdb"
 DEMO_DB = "relnews-demo.duckdb"
@@ -762,6 +763,33 @@ def export_parquet(folder: Path, db: Path) -> None:
         written = write_parquet(con, folder)
     rows = sum(written.values())
     click.echo(f"{len(written)} tables and views ({rows} rows) written to {folder}")
+
+
+@cli.command("export-db")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--storage-version",
+    "version",
+    default=STORAGE_VERSION,
+    show_default=True,
+    help="The DuckDB release whose storage format the copy is written in (v1.0.0: "
+    "read by DuckDB 0.10 and later; latest: this DuckDB's own).",
+)
+@db_option()
+@clean_errors
+def export_db(file: Path, version: str, db: Path) -> None:
+    """Write a copy of the archive to the new FILE in a storage version that older
+    DuckDB tools (the DuckDB shell from PyPI...) open.
+
+    Example: relnews export-db news-v1.duckdb --db news.duckdb
+    """
+    from warehouse.export_db import export_db as copy_archive
+
+    copied = copy_archive(db, file, version)
+    click.echo(
+        f"{copied['tables']} tables and {copied['views']} views copied to {file}"
+        f" (storage version {copied['storage_version']})"
+    )
 
 
 def main() -> None:

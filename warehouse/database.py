@@ -61,6 +61,14 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+#: The storage format a new archive is written in: DuckDB 2.0 writes its own (storage
+#: version 69) by default, which no 1.x release opens, and the DuckDB shells analysts
+#: install (duckdb-cli 1.5 reads 64-68) are 1.x. "v1.0.0" is storage version 64, the
+#: oldest DuckDB 2.0 can write, read by DuckDB 0.10.0 and every release since; it
+#: holds all the archive uses (JSON, lists, sequences, indexes, views, macros,
+#: comments). Set when the file is created; DuckDB keeps writing the file in it.
+STORAGE_VERSION = "v1.0.0"
+
 #: DuckDB settings of a sandboxed connection (``relnews sql``): the archive and nothing
 #: else: no file read or written, no ATTACH, no extension installed or loaded, and no
 #: way to change that from SQL.
@@ -75,7 +83,8 @@ SANDBOX = {
 def connect(
     path: str | Path, read_only: bool = False, wait: float = 0.0, sandboxed: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open the archive at ``path``; a writable open creates it and migrates it.
+    """Open the archive at ``path``; a writable open creates it (in
+    :data:`STORAGE_VERSION`) and migrates it.
 
     ``wait`` is how many seconds to keep trying while another process holds the file
     (DuckDB lets one process write or several read, never both at once). ``sandboxed``
@@ -98,6 +107,8 @@ def connect(
     config: dict[str, str | bool | int | float | list[str]] = (
         dict(SANDBOX) if sandboxed and read_only else {}
     )
+    if not read_only and not existed:
+        config["storage_compatibility_version"] = STORAGE_VERSION
     deadline = time.monotonic() + wait
     while True:
         try:
