@@ -665,6 +665,57 @@ def sql(query: str, db: Path, fmt: str, wait: float, timeout: float, unsafe: boo
 
 
 @cli.command()
+@click.argument("query")
+@db_option()
+@click.option(
+    "-k", default=10, show_default=True, type=click.IntRange(min=1), help="How many articles."
+)
+@output_options
+@clean_errors
+def search(query: str, db: Path, k: int, fmt: str) -> None:
+    """Full-text search over the archive's live articles (BM25 on title, lead and body;
+    accents and case folded), offline: no DuckDB extension needed.
+
+    Example: relnews search "apnée du sommeil" -k 5 --db relnews-demo.duckdb
+    """
+    from recommender.search import SEARCH_COLUMNS, search_archive
+
+    hits = search_archive(db, query, k=k)
+    if not hits:
+        click.echo(
+            "no article matches: none holds any of the query's terms (stop words are not searched)",
+            err=True,
+        )
+    echo_rows(SEARCH_COLUMNS, [hit.row() for hit in hits], fmt)
+
+
+@cli.command()
+@click.option(
+    "--new",
+    "new_archive",
+    is_flag=True,
+    help="The schema of a new archive made by this relnews (no file read), instead of "
+    "the --db archive's own.",
+)
+@db_option()
+@clean_errors
+def schema(new_archive: bool, db: Path) -> None:
+    """Print the archive's schema page (Markdown): every table, view and column with its
+    description, as the archive itself stores them (COMMENT ON).
+
+    Example: relnews schema --new > docs/schema.md
+    """
+    from warehouse.schema_doc import new_archive_markdown, schema_markdown
+
+    if new_archive:
+        page = new_archive_markdown()
+    else:
+        with opened(db, read_only=True) as con:
+            page = schema_markdown(con)
+    click.echo(page, nl=False)
+
+
+@cli.command()
 @output_options
 @clean_errors
 def profiles(fmt: str) -> None:
