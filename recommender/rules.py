@@ -2,8 +2,11 @@
 
 A site shows the model's lists only after its editors have had their say: a *pin* puts a
 target first in one source's list whatever the model thinks, a *block* keeps a target
-out of one source's list, or out of every list (source ``'*'``). A freshness window
-keeps only targets published at most N days before the source.
+out of one source's list, or out of every list (source ``'*'``). A block may also name
+*scopes* instead of articles, on either side: ``rubrique:NAME``, ``tag:NAME`` or
+``url:PATTERN`` (a glob on the URL's path, or a part of the path when it has no wildcard),
+as in "never suggest anything from ``url:/cancer/`` for ``url:/sport/`` pages". A
+freshness window keeps only targets published at most N days before the source.
 
 Pure functions over :class:`~recommender.suggestion.Suggestion` lists: no archive, so
 any recommender with ``recommend_all``/``recommend_text`` fits. :func:`related_lists`
@@ -13,18 +16,25 @@ builds the lists readers see (deepening a model's list until the rules leave ``k
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import time
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
+from warehouse.model import ArticleFacts
+
+from .backfill import backfill_candidates
 from .suggestion import Suggestion
 
 __all__ = [
     "ANY_SOURCE",
     "BLOCK",
+    "SCOPE_KINDS",
+    "ArticleFacts",
     "PIN",
     "NotFitted",
     "RelatedArticle",
@@ -34,6 +44,7 @@ __all__ = [
     "apply_rules",
     "check_rule",
     "fresh_since",
+    "parse_scope",
     "published_times",
     "related_lists",
     "ruled_lists",
@@ -51,34 +62,86 @@ DAY = 86400.0
 class RuledSuggestion(Suggestion):
     """A suggestion as shown: ``pinned`` when an editor put it there.
 
-    A pinned target the model did not rank has ``score`` NaN and no shared terms.
+    A pinned target the model did not rank has ``score`` NaN and no shared terms;
+    ``backfill`` marks a target that fills a list the model left short (see
+    :mod:`recommender.backfill`).
     """
 
     pinned: bool = False
+    backfill: bool = False
+
+
+#: What a scoped block may name: a section, a tag, or a pattern of URLs.
+SCOPE_KINDS = ("rubrique", "tag", "url")
+
+
+def parse_scope(text: str) -> tuple[str, str] | None:
+    """``(kind, value)`` of a scope (``rubrique:Sport``), None for anything else (an
+    article's URL, ``'*'``); ValueError for a scope with no value."""
+    kind, sep, value = text.partition(":")
+    if not sep or kind not in SCOPE_KINDS:
+        return None
+    if not value.strip():
+        raise ValueError(f"{text!r} names no {kind}: give one, as in {kind}:sport")
+    return kind, value.strip()
+
+
+def _scope_matches(scope: tuple[str, str], url: str, facts: ArticleFacts | None) -> bool:
+    kind, value = scope
+    if kind == "url":
+        path = urlsplit(url).path
+        if any(char in value for char in "*?["):
+            return fnmatch.fnmatchcase(path, value)
+        return value in path
+    if facts is None:
+        return False
+    wanted = value.casefold()
+    if kind == "rubrique":
+        return (facts.rubrique or "").casefold() == wanted
+    return any(tag.casefold() == wanted for tag in facts.tags)
 
 
 @dataclass(frozen=True)
 class Rules:
-    """The editors' rules, by source: pins in the order they were made, and blocks."""
+    """The editors' rules, by source: pins in the order they were made, and blocks.
+
+    ``scoped`` holds the blocks that name a scope on either side, as ``(source, target)``
+    (``'*'``, a URL or a parsed scope); ``facts`` tells the scopes the archive's articles
+    (every URL a scoped target may match).
+    """
 
     pins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     blocks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    scoped: tuple[tuple[str | tuple[str, str], str | tuple[str, str]], ...] = ()
+    facts: Mapping[str, ArticleFacts] = field(default_factory=dict)
+    _expanded: dict[tuple[int, ...], frozenset[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Sequence]) -> Rules:
-        """Build from ``(source_url, target_url, rule, ...)`` rows, pins in order made."""
+    def from_rows(
+        cls, rows: Iterable[Sequence], facts: Mapping[str, ArticleFacts] | None = None
+    ) -> Rules:
+        """Build from ``(source_url, target_url, rule, ...)`` rows, pins in order made;
+        ``facts`` (by URL, every live article) is what scoped blocks match against."""
         pins: dict[str, list[str]] = {}
         blocks: dict[str, set[str]] = {}
+        scoped: list[tuple[str | tuple[str, str], str | tuple[str, str]]] = []
         for source, target, rule, *_ in rows:
+            source_scope, target_scope = parse_scope(source), parse_scope(target)
             if rule == PIN:
                 pins.setdefault(source, []).append(target)
-            elif rule == BLOCK:
+            elif rule == BLOCK and source_scope is None and target_scope is None:
                 blocks.setdefault(source, set()).add(target)
+            elif rule == BLOCK:
+                scoped.append((source_scope or source, target_scope or target))
             else:
                 raise ValueError(f"unknown rule {rule!r}: use {PIN!r} or {BLOCK!r}")
         return cls(
             {source: tuple(targets) for source, targets in pins.items()},
             {source: frozenset(targets) for source, targets in blocks.items()},
+            tuple(scoped),
+            dict(facts or {}),
         )
 
     def pins_for(self, source_url: str | None) -> tuple[str, ...]:
@@ -86,11 +149,40 @@ class Rules:
         return self.pins.get(source_url, ()) if source_url is not None else ()
 
     def blocks_for(self, source_url: str | None) -> frozenset[str]:
-        """The targets blocked for a source: its own blocks and the '*' ones."""
+        """The targets blocked for a source: its own blocks, the '*' ones and those of
+        the scoped blocks whose source scope holds it."""
         everywhere = self.blocks.get(ANY_SOURCE, frozenset())
-        if source_url is None:
-            return everywhere
-        return everywhere | self.blocks.get(source_url, frozenset())
+        own = self.blocks.get(source_url, frozenset()) if source_url is not None else frozenset()
+        if not self.scoped:
+            return everywhere | own
+        applying = tuple(
+            number
+            for number, (source, _) in enumerate(self.scoped)
+            if source == ANY_SOURCE or (source_url is not None and self._holds(source, source_url))
+        )
+        return everywhere | own | self._targets(applying)
+
+    def _holds(self, scope: str | tuple[str, str], url: str) -> bool:
+        if isinstance(scope, str):
+            return scope == url
+        return _scope_matches(scope, url, self.facts.get(url))
+
+    def _targets(self, applying: tuple[int, ...]) -> frozenset[str]:
+        """The URLs the target scopes of the scoped blocks ``applying`` name (once per
+        combination: every source page of a section shares one)."""
+        if not applying:
+            return frozenset()
+        found = self._expanded.get(applying)
+        if found is None:
+            found = frozenset(
+                url
+                for number in applying
+                for target in [self.scoped[number][1]]
+                for url in ([target] if isinstance(target, str) else self.facts)
+                if self._holds(target, url)
+            )
+            self._expanded[applying] = found
+        return found
 
 
 def fresh_since(source_time: float, fresh_days: float | None, now: float) -> float | None:
@@ -274,6 +366,12 @@ def check_rule(
         raise RuleError(f"unknown rule {rule!r}")
     if source_url == ANY_SOURCE and rule == PIN:
         raise RuleError("a pin needs a source article: only blocks hold everywhere")
+    try:
+        scopes = (parse_scope(source_url), parse_scope(target_url))
+    except ValueError as error:
+        raise RuleError(str(error)) from None
+    if rule == PIN and any(scopes):
+        raise RuleError("a pin names two articles: only blocks hold for a scope")
     if source_url == target_url:
         raise RuleError(f"{target_url} is the source itself: it is never suggested")
     if rule == PIN and target_url in blocked_everywhere:
@@ -289,7 +387,8 @@ def check_rule(
 
 @dataclass(frozen=True)
 class RelatedArticle:
-    """One line of a list as shown: ``score`` is None for a pin the model did not rank."""
+    """One line of a list as shown: ``score`` is None for a pin the model did not rank;
+    ``backfill`` is True for a target that fills a list the model left short."""
 
     rank: int
     title: str
@@ -297,6 +396,7 @@ class RelatedArticle:
     score: float | None
     shared_terms: tuple[str, ...]
     pinned: bool = False
+    backfill: bool = False
 
 
 class NotFitted(LookupError):
@@ -320,6 +420,7 @@ def related_lists(
     text: str = "",
     title: str = "",
     published: Mapping[str, float] | None = None,
+    backfill: bool = True,
 ) -> dict[str | None, list[RelatedArticle]]:
     """The lists readers see for archived sources (or, for the source None, for ``text``):
     the model's ranking with the editors' rules and the freshness window applied.
@@ -327,7 +428,11 @@ def related_lists(
     ``titles`` holds the live articles: suggestions outside it (gone since the fit) are
     dropped. The model only needs ``recommend_all``, ``recommend_text``, ``urls_``,
     ``index_`` and ``published_`` (``published``, from :func:`published_times`, saves
-    rebuilding the dates on every call).
+    rebuilding the dates on every call). With ``backfill``, an archived source's list
+    that the model and the rules leave shorter than ``k`` is filled by
+    :func:`recommender.backfill.backfill_candidates`, under the same blocks and window,
+    each such item marked ``backfill`` (a new text's list is not: nothing but its words
+    says what it is about).
 
     Raises
     ------
@@ -361,6 +466,11 @@ def related_lists(
         now=now,
         live=titles,
     )
+    if backfill:
+        for source, ruled in lists.items():
+            if source is not None and len(ruled) < k:
+                since = fresh_since(published.get(source, math.nan), fresh_days, now)
+                ruled += _backfill(model, source, ruled, k, rules, published, since, titles)
     return {
         source: [
             RelatedArticle(
@@ -370,8 +480,35 @@ def related_lists(
                 None if math.isnan(s.score) else s.score,
                 tuple(s.shared_terms),
                 s.pinned,
+                s.backfill,
             )
             for rank, s in enumerate(suggestions, start=1)
         ]
         for source, suggestions in lists.items()
     }
+
+
+def _backfill(
+    model: Any,
+    source: str,
+    ruled: Sequence[RuledSuggestion],
+    k: int,
+    rules: Rules,
+    published: Mapping[str, float],
+    since: float | None,
+    live: Container[str],
+) -> list[RuledSuggestion]:
+    """What fills ``source``'s short list: the backfill order under the same blocks,
+    window and live pages, deepened until ``k`` or the corpus runs out."""
+    need = k - len(ruled)
+    taken = rules.blocks_for(source) | {s.target_url for s in ruled}
+    depth = need + len(ruled) + 2 * k
+    while True:
+        found = backfill_candidates(model, source, depth)
+        extra = apply_rules(
+            found, source, need, (), taken, published=published, fresh_since=since, live=live
+        )
+        if len(extra) >= need or len(found) < depth:
+            break
+        depth *= 4
+    return [replace(s, backfill=True) for s in extra]

@@ -1,29 +1,60 @@
-"""A small HTTP JSON endpoint for a site's pages: ``GET /related?url=...&k=5``.
+"""``relnews serve``: the lists of a site's articles over HTTP, and a page to curate them.
 
-The model is loaded once, and again when a newer one is fitted; the archive is opened
-read-only for each request and closed at once, so that a running crawl can still write
-it between two requests (a request waits for the file a few seconds, as a crawl writes
-in short batches). The editors' rules are read on each request: a pin or a block shows
-at once. The titles of the live articles are read with the model.
+Starlette on uvicorn (httptools, and uvloop where it exists). Everything a request for a
+stored list needs is held in memory as one :class:`Snapshot` (the newest model's stored
+lists, the live articles' titles and dates, the aliases and the editors' rules), so a
+request never waits for the DuckDB file and the service answers while a crawl writes
+it. A background thread looks at the archive every few seconds and, when a newer model
+or changed rules are stored, builds a new snapshot and swaps it in at once; when the
+archive cannot be read (a crawl holds it, it moved), the current snapshot keeps serving.
+
+Endpoints: ``GET|HEAD /related?url=&k=&fresh_days=`` (with ``ETag``, ``Cache-Control``
+and CORS for the configured origins), ``POST /related`` with a draft's ``title`` and
+``text`` as JSON, ``GET /health``, and the curation page ``GET /curate`` with its JSON
+API under ``/api/``; its changes (pin, unpin, block, unblock) need the editor mode, on
+loopback or with a token. Every error is JSON: ``{"error": "..."}``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
+import ipaddress
 import logging
 import math
+import socket
 import threading
-from collections import ChainMap
-from collections.abc import Iterator
-from dataclasses import dataclass
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+import unicodedata
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from recommender.persistence import model_file, read_model
-from recommender.rules import Rules, published_times, related_lists
+from recommender.rules import (
+    RelatedArticle,
+    RuleError,
+    Rules,
+    apply_rules,
+    fresh_since,
+    parse_scope,
+    published_times,
+    related_lists,
+)
+from recommender.suggestion import Suggestion
 from relnews.output import item_json, json_for_html
 from warehouse import Reader, WarehouseError, connect
 
@@ -32,192 +63,764 @@ log = logging.getLogger("relnews.serve")
 #: The longest list a request may ask for.
 MAX_K = 100
 DEFAULT_K = 5
-
+#: Seconds a browser or a cache in front may keep an answer (``--max-age``).
+DEFAULT_MAX_AGE = 60
+#: Seconds between two looks at the archive for a newer model or changed rules.
+RELOAD_INTERVAL = 2.0
+#: Seconds an idle keep-alive connection stays open.
+IDLE_TIMEOUT = 15.0
+#: The largest draft a ``POST /related`` may send (bytes of JSON).
+MAX_DRAFT_BYTES = 1_000_000
+#: Answers kept ready per snapshot; beyond it the cache starts again (memory stays bound).
+MAX_CACHED = 200_000
 
 #: What a client is told when the archive cannot be read: no path, PID or error text.
 UNAVAILABLE = "the archive is busy or unavailable: try again in a moment"
-IDLE_TIMEOUT = 15.0
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("relnews", "templates"),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+)
 
 
 class RequestError(Exception):
     """A request the service cannot answer, with its HTTP status."""
 
-    def __init__(self, status: HTTPStatus, message: str) -> None:
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
 
-@dataclass(frozen=True)
-class _Loaded:
+def _fold(text: str) -> str:
+    """Text as searched: case and accents folded."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@dataclass
+class Snapshot:
+    """What the service answers from: one model's stored lists, the rules, the titles.
+
+    Replaced whole, never changed in place (but for ``answers``, a cache of rendered
+    answers that belongs to it and goes with it).
+    """
+
     model_id: str
+    method: str
+    fitted_at: str | None
     model: Any
     titles: dict[str, str]
     published: dict[str, float]
+    aliases: dict[str, str]
+    stored: dict[str, list[tuple[str, float, tuple[str, ...]]]]
+    rules_rows: tuple[tuple[Any, ...], ...]
+    rules: Rules
+    loaded_at: str
+    answers: dict[tuple[Any, ...], tuple[str, bytes]] = field(default_factory=dict)
+    search_keys: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        """Changes whenever what a list says may change: the model or the rules."""
+        digest = zlib.crc32(repr(self.rules_rows).encode("utf-8"))
+        return f"{self.model_id[:16]}-{digest:08x}"
+
+    def resolve(self, url: str) -> str | None:
+        """The archived article for ``url``, itself or through an alias."""
+        if url in self.titles:
+            return url
+        return self.aliases.get(url)
+
+    def related(self, source: str, k: int, fresh_days: float | None) -> list[RelatedArticle]:
+        """The list readers see: the stored list with the rules applied, asking the model
+        for a longer one only when the rules or the window leave it short of ``k``."""
+        stored = self.stored.get(source, ())
+        suggestions = [Suggestion(target, score, terms) for target, score, terms in stored]
+        since = fresh_since(self.published.get(source, math.nan), fresh_days, time.time())
+        ruled = apply_rules(
+            suggestions,
+            source,
+            k,
+            self.rules.pins_for(source),
+            self.rules.blocks_for(source),
+            published=self.published,
+            fresh_since=since,
+            live=self.titles,
+        )
+        if len(ruled) < k and len(ruled) < len(self.titles) - 1 and source in self.model.index_:
+            return related_lists(
+                self.model,
+                [source],
+                k,
+                self.rules,
+                self.titles,
+                fresh_days=fresh_days,
+                published=self.published,
+            )[source]
+        return [
+            RelatedArticle(
+                rank,
+                self.titles.get(s.target_url, ""),
+                s.target_url,
+                None if math.isnan(s.score) else s.score,
+                tuple(s.shared_terms),
+                s.pinned,
+            )
+            for rank, s in enumerate(ruled, start=1)
+        ]
+
+    def search(self, query: str, limit: int = 20) -> list[str]:
+        """Articles whose title or URL holds every word of ``query`` (case and accents
+        folded), titles that start with it first."""
+        if not self.search_keys:
+            self.search_keys = sorted(
+                (_fold(title), url.casefold(), url) for url, title in self.titles.items()
+            )
+        words = _fold(query).split()
+        if not words:
+            return []
+        found = [
+            (not title.startswith(words[0]), title, url)
+            for title, folded_url, url in self.search_keys
+            if all(word in title or word in folded_url for word in words)
+        ]
+        return [url for _, _, url in sorted(found)[:limit]]
 
 
 class RelatedService:
-    """What the endpoint answers, without HTTP: the lists of archived articles."""
+    """What the endpoints answer, without HTTP: the snapshot, kept fresh.
+
+    Parameters
+    ----------
+    db : path
+        The archive; it must hold a fitted model.
+    fresh_days : float or None
+        The default freshness window of the lists (a request may give its own).
+    wait : float
+        Seconds to wait for the archive at start and on a change an editor makes.
+    """
 
     def __init__(self, db: str | Path, fresh_days: float | None = None, wait: float = 10.0):
         self.db = Path(db)
         self.fresh_days = fresh_days
         self.wait = wait
-        self._lock = threading.Lock()
-        with self._reader() as reader:
-            self._loaded = self._load(reader)
+        self.archive = "readable"
+        self._lock = threading.Lock()  # one reload at a time
+        with self._reader(wait) as reader:
+            self.snapshot = self._load(reader, None)
 
     @contextlib.contextmanager
-    def _reader(self) -> Iterator[Reader]:
-        """The archive, read-only, waiting while a crawl writes a batch."""
-        con = connect(self.db, read_only=True, wait=self.wait)
+    def _reader(self, wait: float) -> Iterator[Reader]:
+        con = connect(self.db, read_only=True, wait=wait)
         try:
             yield Reader(con)
         finally:
             con.close()
 
-    def _load(self, reader: Reader) -> _Loaded:
+    def _load(self, reader: Reader, current: Snapshot | None) -> Snapshot:
+        """A snapshot of the archive now, keeping what ``current`` has that has not changed
+        (the model and its lists when no newer one was fitted)."""
+        model_id = reader.latest_model_id()
+        rules_rows = tuple(tuple(row) for row in reader.editor_rules().rows)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        if current is not None and current.model_id == model_id:
+            rules = Rules.from_rows(rules_rows, reader.article_facts())
+            return Snapshot(
+                **{
+                    **{name: getattr(current, name) for name in _KEPT},
+                    "rules_rows": rules_rows,
+                    "rules": rules,
+                    "loaded_at": now,
+                }
+            )
         model_id, path = model_file(reader, self.db)
-        log.info("serving model %s", model_id)
+        started = time.monotonic()
         model = read_model(path)
-        return _Loaded(model_id, model, reader.live_titles(), published_times(model))
+        info = reader.model_info(model_id)
+        fitted = info.get("fitted_at")
+        snapshot = Snapshot(
+            model_id=model_id,
+            method=str(info.get("method", type(model).__name__)),
+            fitted_at=fitted.isoformat(timespec="seconds") + "Z" if fitted else None,
+            model=model,
+            titles=reader.live_titles(),
+            published=published_times(model),
+            aliases=reader.aliases(),
+            stored=reader.stored_lists(model_id),
+            rules_rows=rules_rows,
+            rules=Rules.from_rows(rules_rows, reader.article_facts()),
+            loaded_at=now,
+        )
+        log.info(
+            "serving model %s (%s, %d lists) loaded in %.1f s",
+            model_id,
+            snapshot.method,
+            len(snapshot.stored),
+            time.monotonic() - started,
+        )
+        return snapshot
 
-    def _current(self, reader: Reader) -> _Loaded:
-        """The loaded model, replaced first when a newer one was fitted."""
+    def reload(self, wait: float = 0.0) -> bool:
+        """Look at the archive once; True when a new snapshot was swapped in. An archive
+        that cannot be read leaves the current snapshot serving."""
         with self._lock:
-            if reader.latest_model_id() != self._loaded.model_id:
-                self._loaded = self._load(reader)
-            return self._loaded
+            try:
+                with self._reader(wait) as reader:
+                    current = self.snapshot
+                    if (
+                        reader.latest_model_id() == current.model_id
+                        and tuple(tuple(row) for row in reader.editor_rules().rows)
+                        == current.rules_rows
+                    ):
+                        self.archive = "readable"
+                        return False
+                    self.snapshot = self._load(reader, current)
+                    self.archive = "readable"
+                    return True
+            except (WarehouseError, OSError, ValueError) as error:
+                if self.archive == "readable":
+                    log.warning("cannot read the archive (lists keep serving): %s", error)
+                self.archive = "unavailable"
+                return False
+
+    def watch(self, interval: float, stop: threading.Event) -> None:
+        """Reload every ``interval`` seconds until ``stop`` is set."""
+        while not stop.wait(interval):
+            try:
+                self.reload()
+            except Exception:  # a bad reload must not end the watching
+                log.exception("reloading the archive failed")
 
     def health(self) -> dict[str, Any]:
-        """Whether lists can be served now: the archive opens and the newest model is
-        loaded (RequestError 503 when not)."""
-        try:
-            with self._reader() as reader:
-                loaded = self._current(reader)
-        except (WarehouseError, OSError, ValueError) as error:
-            log.warning("health check failed: %s", error)
-            raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, UNAVAILABLE) from error
-        return {"status": "ok", "model": loaded.model_id, "articles": len(loaded.model.urls_)}
+        snapshot = self.snapshot
+        return {
+            "status": "ok",
+            "model": snapshot.model_id,
+            "method": snapshot.method,
+            "fitted_at": snapshot.fitted_at,
+            "articles": len(snapshot.titles),
+            "lists": len(snapshot.stored),
+            "loaded_at": snapshot.loaded_at,
+            "archive": self.archive,
+        }
 
-    def related(self, url: str, k: int = DEFAULT_K, fresh_days: float | None = None) -> dict:
-        """The list of an archived article (by its URL or an alias), rules applied."""
+    def related_answer(self, url: str, k: int, fresh_days: float | None) -> tuple[str, bytes]:
+        """The JSON answer for an archived article's list and its ETag, from the cache
+        of the current snapshot when it was asked before."""
+        snapshot = self.snapshot
         fresh_days = self.fresh_days if fresh_days is None else fresh_days
-        try:
-            with self._reader() as reader:
-                loaded = self._current(reader)
-                resolved = reader.resolve_url(url)
-                if resolved is None:
-                    raise RequestError(HTTPStatus.NOT_FOUND, f"{url} is not archived")
-                rules = Rules.from_rows(reader.editor_rules(resolved).rows)
-                # Pins may name articles crawled after the model's titles were read.
-                pinned = reader.live_titles(list(rules.pins_for(resolved)))
-        except WarehouseError as error:  # the archive is busy or gone
-            log.warning("cannot read the archive: %s", error)  # the details stay here
-            raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, UNAVAILABLE) from error
-        if resolved not in loaded.model.index_:
+        key = (url, k, fresh_days)
+        answer = snapshot.answers.get(key)
+        if answer is not None:
+            return answer
+        resolved = snapshot.resolve(url)
+        if resolved is None:
+            raise RequestError(404, f"{url} is not archived")
+        if resolved not in snapshot.model.index_ and resolved not in snapshot.stored:
             raise RequestError(
-                HTTPStatus.NOT_FOUND,
+                404,
                 f"{resolved} is not among the articles the model was fitted on (archived "
                 "since, or gone)",
             )
-        titles = ChainMap(loaded.titles, pinned)
+        items = snapshot.related(resolved, k, fresh_days)
+        data = {
+            "url": resolved,
+            "model": snapshot.model_id,
+            "related": [item_json(item) for item in items],
+        }
+        body = json_for_html(data, indent=None).encode("utf-8")
+        answer = (f'"{snapshot.version}-{zlib.crc32(body):08x}"', body)
+        if len(snapshot.answers) >= MAX_CACHED:
+            snapshot.answers.clear()
+        snapshot.answers[key] = answer
+        return answer
+
+    def draft(self, title: str, text: str, k: int) -> dict[str, Any]:
+        """The list for a text not yet archived (a draft): cold start from its words."""
+        snapshot = self.snapshot
         items = related_lists(
-            loaded.model,
-            [resolved],
+            snapshot.model,
+            [None],
             k,
-            rules,
-            titles,
-            fresh_days=fresh_days,
-            published=loaded.published,
-        )[resolved]
+            snapshot.rules,
+            snapshot.titles,
+            fresh_days=self.fresh_days,
+            text=text,
+            title=title,
+            published=snapshot.published,
+        )[None]
+        return {"model": snapshot.model_id, "related": [item_json(item) for item in items]}
+
+    # -- the curation page ------------------------------------------------------------
+
+    def article_view(self, url: str, k: int) -> dict[str, Any]:
+        """What the curation page shows of one article: the editors' block as archived
+        (with its age) beside relnews's list with each suggestion's terms and score."""
+        snapshot = self.snapshot
+        resolved = snapshot.resolve(url)
+        if resolved is None:
+            raise RequestError(404, f"{url} is not archived")
+        try:
+            with self._reader(self.wait) as reader:
+                found = reader.editors_block(resolved)
+                block = [dict(zip(found.columns, row, strict=True)) for row in found.rows]
+        except WarehouseError as error:
+            log.warning("cannot read the archive: %s", error)
+            raise RequestError(503, UNAVAILABLE) from error
+        now = datetime.now(UTC).replace(tzinfo=None)
+        archived_at = block[0]["archived_at"] if block else None
+        blocked = snapshot.rules.blocks_for(resolved)
+        suggestions = (
+            snapshot.related(resolved, k, None) if resolved in snapshot.model.index_ else []
+        )
         return {
             "url": resolved,
-            "model": loaded.model_id,
-            "related": [item_json(item) for item in items],
+            "title": snapshot.titles.get(resolved, ""),
+            "published": _day(snapshot.published.get(resolved)),
+            "model": snapshot.model_id,
+            "editors": {
+                "archived_at": archived_at.isoformat(timespec="seconds") + "Z"
+                if archived_at
+                else None,
+                "age_days": (now - archived_at).days if archived_at else None,
+                "links": [
+                    {
+                        "url": row["url"],
+                        "title": row["title"],
+                        "displayed_age": row["displayed_age"],
+                        "published": _day(snapshot.published.get(row["url"])),
+                        "archived": row["url"] in snapshot.titles,
+                    }
+                    for row in block
+                ],
+            },
+            "relnews": [
+                {
+                    **item_json(item),
+                    "published": _day(snapshot.published.get(item.url)),
+                    "in_editors_block": any(row["url"] == item.url for row in block),
+                }
+                for item in suggestions
+            ],
+            "pins": list(snapshot.rules.pins_for(resolved)),
+            "blocked_here": sorted(
+                row[1] for row in snapshot.rules_rows if row[0] == resolved and row[2] == "block"
+            ),
+            "blocked_everywhere": sorted(
+                row[1] for row in snapshot.rules_rows if row[0] == "*" and row[2] == "block"
+            ),
+            "scoped_rules": [
+                {"source": row[0], "target": row[1]}
+                for row in snapshot.rules_rows
+                if _scoped(row[0]) or _scoped(row[1])
+            ],
+            "n_blocked": len(blocked),
+        }
+
+    def change_rule(
+        self, action: str, source: str, target: str, note: str | None = None
+    ) -> dict[str, Any]:
+        """Pin, unpin, block or unblock through the same job as the command line, then
+        take the change in at once (the next request sees it)."""
+        from relnews import jobs
+
+        rule, adding = {
+            "pin": ("pin", True),
+            "unpin": ("pin", False),
+            "block": ("block", True),
+            "unblock": ("block", False),
+        }.get(action, (None, False))
+        if rule is None:
+            raise RequestError(400, "action must be pin, unpin, block or unblock")
+        try:
+            if adding:
+                change = jobs.set_rule(self.db, rule, source, target, note)
+            else:
+                change = jobs.remove_rule(self.db, rule, source, target)
+        except RuleError as error:
+            raise RequestError(400, str(error)) from error
+        except WarehouseError as error:
+            message = str(error)
+            if "not in" in message or "no " in message[:3]:
+                raise RequestError(404, message.replace(str(self.db), "the archive")) from error
+            log.warning("cannot change a rule: %s", error)
+            raise RequestError(503, UNAVAILABLE) from error
+        self.reload(wait=self.wait)
+        return {
+            "rule": change.rule,
+            "source": change.source_url,
+            "target": change.target_url,
+            "status": change.status,
+            "warning": change.warning,
         }
 
 
-def _number(params: dict[str, list[str]], name: str, kind: type, default: Any) -> Any:
-    values = params.get(name)
-    if not values:
+#: What a snapshot keeps from the last one while its model stays the newest.
+_KEPT = ("model_id", "method", "fitted_at", "model", "titles", "published", "aliases", "stored")
+
+
+def _scoped(text: str) -> bool:
+    try:
+        return parse_scope(text) is not None
+    except ValueError:
+        return False
+
+
+def _day(timestamp: float | None) -> str | None:
+    if timestamp is None or math.isnan(timestamp):
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(
+        json_for_html({"error": message}, indent=None),
+        status_code=status,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _json(data: Any, status: int = 200, cache: str = "no-store") -> Response:
+    return Response(
+        json_for_html(data, indent=None),
+        status_code=status,
+        media_type="application/json",
+        headers={"Cache-Control": cache},
+    )
+
+
+def _number(params: Mapping[str, str], name: str, kind: type, default: Any) -> Any:
+    value = params.get(name)
+    if value is None or value == "":
         return default
     try:
-        value = kind(values[-1])
+        number = kind(value)
     except ValueError:
-        raise RequestError(HTTPStatus.BAD_REQUEST, f"{name} must be a number") from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise RequestError(HTTPStatus.BAD_REQUEST, f"{name} must be a finite number")
+        raise RequestError(400, f"{name} must be a number") from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise RequestError(400, f"{name} must be a finite number")
+    return number
+
+
+def _k(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_K:
+        raise RequestError(400, f"k must be between 1 and {MAX_K}")
     return value
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: RelnewsServer
-    protocol_version = "HTTP/1.1"
-    #: Seconds a connection may sit idle (or a client take to send its request) before
-    #: it is closed: idle keep-alive connections must not hold a thread each for ever.
-    timeout = IDLE_TIMEOUT
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        parts = urlsplit(self.path)
-        params = parse_qs(parts.query)
-        try:
-            if parts.path == "/health":
-                try:
-                    self._send(HTTPStatus.OK, self.server.service.health())
-                except RequestError as error:
-                    self._send(error.status, {"status": "unavailable", "error": str(error)})
-            elif parts.path == "/related":
-                self._send(HTTPStatus.OK, self._related(params))
-            else:
-                raise RequestError(HTTPStatus.NOT_FOUND, "try GET /related?url=...&k=5")
-        except RequestError as error:
-            self._send(error.status, {"error": str(error)})
-        except Exception:  # one bad request must not stop the server
-            log.exception("GET %s failed", self.path)
-            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
 
-    def _related(self, params: dict[str, list[str]]) -> dict:
-        url = (params.get("url") or [""])[-1].strip()
+@dataclass(frozen=True)
+class ServeSettings:
+    """How ``relnews serve`` answers.
+
+    Attributes
+    ----------
+    max_age : int
+        ``Cache-Control: max-age`` of the lists, in seconds (0: ``no-cache``).
+    cors_origins : tuple of str
+        Origins whose pages may call the endpoints from a browser.
+    editor : bool
+        Whether the curation page may change rules.
+    token : str or None
+        When set, a change needs it (``Authorization: Bearer TOKEN``); required when
+        the editor mode listens beyond loopback.
+    reload_interval : float
+        Seconds between two looks at the archive (0: never, but on an editor's change).
+    """
+
+    max_age: int = DEFAULT_MAX_AGE
+    cors_origins: tuple[str, ...] = ()
+    editor: bool = False
+    token: str | None = None
+    reload_interval: float = RELOAD_INTERVAL
+
+
+def make_app(service: RelatedService, settings: ServeSettings | None = None) -> Starlette:
+    """The ASGI application answering for ``service``."""
+    settings = settings or ServeSettings()
+    cache = f"public, max-age={settings.max_age}" if settings.max_age > 0 else "no-cache"
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestError as error:
+                return _error(error.status, str(error))
+            except Exception:  # one bad request must not stop the server
+                log.exception("%s %s failed", request.method, request.url.path)
+                return _error(500, "internal error")
+
+        return endpoint
+
+    async def related_get(request: Request) -> Response:
+        params = request.query_params
+        url = (params.getlist("url") or [""])[-1].strip()
         if not url:
-            raise RequestError(HTTPStatus.BAD_REQUEST, "url is missing: /related?url=...")
-        k = _number(params, "k", int, DEFAULT_K)
-        if not 1 <= k <= MAX_K:
-            raise RequestError(HTTPStatus.BAD_REQUEST, f"k must be between 1 and {MAX_K}")
+            raise RequestError(400, "url is missing: /related?url=...")
+        k = _k(_number(params, "k", int, DEFAULT_K))
         fresh_days = _number(params, "fresh_days", float, None)
         if fresh_days is not None and fresh_days < 0:
-            raise RequestError(HTTPStatus.BAD_REQUEST, "fresh_days must be >= 0")
-        return self.server.service.related(url, k, fresh_days)
+            raise RequestError(400, "fresh_days must be >= 0")
+        etag, body = service.related_answer(url, k, fresh_days)
+        headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Origin"}
+        match = request.headers.get("if-none-match")
+        if match and etag in {tag.strip() for tag in match.split(",")}:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
 
-    def _send(self, status: HTTPStatus, data: dict) -> None:
-        body = json_for_html(data, indent=None).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+    async def related_post(request: Request) -> Response:
+        draft = await _json_body(request, MAX_DRAFT_BYTES)
+        title, text = draft.get("title", ""), draft.get("text", "")
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise RequestError(400, "title and text must be strings")
+        if not (title.strip() or text.strip()):
+            raise RequestError(400, 'send a draft: {"title": "...", "text": "..."}')
+        k = _k(draft.get("k", DEFAULT_K))
+        data = await run_in_threadpool(service.draft, title, text, k)
+        return _json(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base class name)
-        log.info("%s %s", self.address_string(), format % args)
+    async def health(request: Request) -> Response:
+        return _json(service.health())
+
+    async def curate(request: Request) -> Response:
+        page = TEMPLATES.get_template("curate.html").render(
+            editor=settings.editor,
+            token_needed=settings.editor and settings.token is not None,
+            model=service.snapshot.model_id,
+            method=service.snapshot.method,
+        )
+        return HTMLResponse(page, headers={
+            "Cache-Control": "no-store",
+            # the page runs its own script only, and loads nothing from elsewhere
+            "Content-Security-Policy": "default-src 'self'; script-src 'self';"
+            " style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+            "X-Content-Type-Options": "nosniff",
+        })  # fmt: skip
+
+    async def curate_script(request: Request) -> Response:
+        script = TEMPLATES.get_template("curate.js").render()
+        return Response(script, media_type="text/javascript", headers={"Cache-Control": "no-store"})
+
+    async def search(request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()
+        snapshot = service.snapshot
+        if query.startswith(("http://", "https://")):
+            resolved = snapshot.resolve(query)
+            urls = [resolved] if resolved else []
+        else:
+            urls = snapshot.search(query)
+        return _json([
+            {"url": url, "title": snapshot.titles.get(url, ""),
+             "published": _day(snapshot.published.get(url))}
+            for url in urls
+        ])  # fmt: skip
+
+    async def article(request: Request) -> Response:
+        url = request.query_params.get("url", "").strip()
+        if not url:
+            raise RequestError(400, "url is missing: /api/article?url=...")
+        k = _k(_number(request.query_params, "k", int, 10))
+        return _json(await run_in_threadpool(service.article_view, url, k))
+
+    async def rules(request: Request) -> Response:
+        _check_editor(request, settings)
+        change = await _json_body(request, 10_000)
+        fields = [change.get(name) for name in ("action", "source", "target")]
+        if not all(isinstance(value, str) and value for value in fields):
+            raise RequestError(400, 'send {"action": ..., "source": ..., "target": ...}')
+        note = change.get("note")
+        note = note if isinstance(note, str) and note else None
+        action, source, target = (str(value) for value in fields)
+        return _json(await run_in_threadpool(service.change_rule, action, source, target, note))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _error(404, "try GET /related?url=...&k=5, POST /related, /health or /curate")
+
+    async def not_allowed(request: Request, exc: Exception) -> Response:
+        return _error(405, f"{request.method} is not answered here")
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return _error(exc.status_code, str(exc.detail))
+        log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        return _error(500, "internal error")
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "HEAD", "POST"],
+                allow_headers=["Content-Type", "If-None-Match"],
+                expose_headers=["ETag"],
+                max_age=600,
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/related", guarded(related_get), methods=["GET", "HEAD"]),
+            Route("/related", guarded(related_post), methods=["POST"]),
+            Route("/health", guarded(health), methods=["GET", "HEAD"]),
+            Route("/", guarded(curate), methods=["GET", "HEAD"]),
+            Route("/curate", guarded(curate), methods=["GET", "HEAD"]),
+            Route("/curate.js", guarded(curate_script), methods=["GET", "HEAD"]),
+            Route("/api/search", guarded(search), methods=["GET"]),
+            Route("/api/article", guarded(article), methods=["GET"]),
+            Route("/api/rules", guarded(rules), methods=["POST"]),
+        ],
+        middleware=middleware,
+        exception_handlers={404: not_found, 405: not_allowed, HTTPException: failed},
+    )
 
 
-class RelnewsServer(ThreadingHTTPServer):
-    """The HTTP server, holding the service its request handlers share."""
+async def _json_body(request: Request, limit: int) -> dict[str, Any]:
+    """The request's JSON object (a draft, a rule change), refused when too big."""
+    import json
 
-    daemon_threads = True
+    if "application/json" not in request.headers.get("content-type", ""):
+        raise RequestError(415, "send JSON (Content-Type: application/json)")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, f"the request is larger than {limit} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise RequestError(413, f"the request is larger than {limit} bytes")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError(400, "the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise RequestError(400, "send a JSON object")
+    return data
+
+
+def _check_editor(request: Request, settings: ServeSettings) -> None:
+    """Refuse a change unless the editor mode is on, and the request comes with the
+    token, or (no token set) from loopback and from this page (no other site's page)."""
+    if not settings.editor:
+        raise RequestError(403, "read-only: start relnews serve --editor to change rules")
+    if settings.token is not None:
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {settings.token}"
+        if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+            raise RequestError(401, "a change needs the editor token (Authorization: Bearer ...)")
+    elif not _is_loopback(request.client.host if request.client else None):
+        raise RequestError(403, "changes are taken from loopback only (or set a token)")
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise RequestError(403, "changes are taken from the curation page only")
+
+
+class RelnewsServer:
+    """The server: the application on uvicorn, bound at once (``url`` is known before it
+    serves), run with :meth:`serve_forever`, stopped with :meth:`shutdown`."""
 
     def __init__(
-        self, address: tuple[str, int], service: RelatedService, idle_timeout: float = IDLE_TIMEOUT
+        self,
+        service: RelatedService,
+        host: str,
+        port: int,
+        settings: ServeSettings,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
+        import uvicorn
+
         self.service = service
-        handler = type("Handler", (_Handler,), {"timeout": idle_timeout})
-        super().__init__(address, handler)
+        self.settings = settings
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.socket.bind((host, port))
+        except OSError:
+            self.socket.close()
+            raise
+        self.socket.listen(2048)
+        self.server_address = self.socket.getsockname()
+        config = uvicorn.Config(
+            make_app(service, settings),
+            loop=_loop(),
+            http=_idle_closing_protocol(),
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+            timeout_keep_alive=max(1, round(idle_timeout)),
+            server_header=False,
+            backlog=2048,
+        )
+        self._server = uvicorn.Server(config)
+        self._stop = threading.Event()
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else host
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}/"
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown` (or Ctrl-C, in the main thread)."""
+        watcher = None
+        if self.settings.reload_interval > 0:
+            watcher = threading.Thread(
+                target=self.service.watch,
+                args=(self.settings.reload_interval, self._stop),
+                name="relnews-reload",
+                daemon=True,
+            )
+            watcher.start()
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            self._stop.set()
+            if watcher is not None:
+                watcher.join(5)
+
+    def shutdown(self) -> None:
+        self._server.should_exit = True
+        self._stop.set()
+
+    def server_close(self) -> None:
+        self.socket.close()
+
+
+def _idle_closing_protocol() -> type:
+    """uvicorn's httptools protocol, with the idle timer armed as soon as a connection
+    opens: a client that connects and sends nothing is let go like an idle keep-alive
+    one, instead of holding its socket for ever."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class IdleClosingProtocol(HttpToolsProtocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+
+    return IdleClosingProtocol
+
+
+def _loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:  # Windows: asyncio's own loop
+        return "asyncio"
+    return "uvloop"
 
 
 def make_server(
@@ -227,10 +830,22 @@ def make_server(
     *,
     fresh_days: float | None = None,
     idle_timeout: float = IDLE_TIMEOUT,
+    settings: ServeSettings | None = None,
 ) -> RelnewsServer:
     """A server for ``db``'s newest model, bound but not yet serving (port 0: any free one).
 
-    Raises :class:`warehouse.WarehouseError` when the archive has no fitted model.
+    Raises
+    ------
+    warehouse.WarehouseError
+        When the archive has no fitted model.
+    ValueError
+        When the editor mode would listen beyond loopback without a token.
     """
+    settings = settings or ServeSettings()
+    if settings.editor and settings.token is None and not _is_loopback(host):
+        raise ValueError(
+            f"the editor mode on {host} needs a token (--token or RELNEWS_EDITOR_TOKEN): "
+            "anyone who reaches the port could change the lists"
+        )
     service = RelatedService(db, fresh_days=fresh_days)
-    return RelnewsServer((host, port), service, idle_timeout=idle_timeout)
+    return RelnewsServer(service, host, port, settings, idle_timeout=idle_timeout)

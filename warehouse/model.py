@@ -170,3 +170,11 @@ class EditorialLink:
     source_url: str
     target_url: str
     position: int
+
+
+@dataclass(frozen=True)
+class ArticleFacts:
+    """What an editor's scoped rule reads of an article: its section and tags."""
+
+    rubrique: str | None = None
+    tags: tuple[str, ...] = ()

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from warehouse.database import one_row
-from warehouse.model import Article, DateValue, EditorialLink, Validator
+from warehouse.model import Article, ArticleFacts, DateValue, EditorialLink, Validator
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,16 @@ class Reader:
             [model_id, source_url],
         )
 
+    def latest_fields(self, urls: Sequence[str], fields: Sequence[str]) -> dict[str, dict]:
+        """``fields`` (columns of ``latest_articles``) of each archived URL among
+        ``urls``, in one query: what a widget shows beside each title."""
+        cursor = self.con.execute(
+            "SELECT url, " + ", ".join(fields)
+            + " FROM latest_articles WHERE list_contains(?, url)",
+            [list(urls)],
+        )  # fmt: skip
+        return {row[0]: dict(zip(fields, row[1:], strict=True)) for row in cursor.fetchall()}
+
     def live_titles(self, urls: list[str] | None = None) -> dict[str, str]:
         """The latest title of each live (not gone) article, of all or only ``urls``:
         what a suggested list may point to."""
@@ -218,11 +228,70 @@ class Reader:
         columns = "source_url, target_url, rule, created_at, note"
         if not exists:  # opened read-only, so not migrated yet: there can be no rule
             return QueryResult(columns.split(", "), [])
-        where = " WHERE source_url IN (?, '*')" if source_url is not None else ""
+        # A scoped block (rubrique:..., tag:..., url:...) may hold for any source.
+        where = (
+            " WHERE source_url IN (?, '*') OR NOT regexp_matches(source_url, '^https?://')"
+            if source_url is not None
+            else ""
+        )
         return self.query(
             f"SELECT {columns} FROM editor_rules{where}"
             " ORDER BY rule DESC, source_url, created_at, target_url",
             [source_url] if source_url is not None else [],
+        )
+
+    def article_facts(self) -> dict[str, ArticleFacts]:
+        """Each live article's section and tags, by URL: what scoped rules match."""
+        rows = self.con.execute(
+            "SELECT url, rubrique, tags FROM latest_articles WHERE gone_at IS NULL"
+        ).fetchall()
+        return {url: ArticleFacts(rubrique, tuple(tags or ())) for url, rubrique, tags in rows}
+
+    def model_info(self, model_id: str) -> dict[str, Any]:
+        """A stored model's method, fit time (UTC) and size."""
+        row = self.con.execute(
+            "SELECT method, created_at, n_articles FROM models WHERE model_id = ?", [model_id]
+        ).fetchone()
+        if row is None:
+            return {}
+        return {"method": row[0], "fitted_at": row[1], "n_articles": row[2]}
+
+    def stored_lists(self, model_id: str) -> dict[str, list[tuple[str, float, tuple[str, ...]]]]:
+        """Every stored list of a model, by source, best first: (target, score, terms)."""
+        lists: dict[str, list[tuple[str, float, tuple[str, ...]]]] = {}
+        terms_seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+        result = self.con.execute(
+            "SELECT source_url, target_url, score, shared_terms FROM recommendations"
+            " WHERE model_id = ? ORDER BY source_url, rank",
+            [model_id],
+        )
+        while batch := result.fetchmany(50_000):
+            for source, target, score, terms in batch:
+                shared = tuple(terms or ())
+                # one tuple per distinct set of terms: lists of a big site repeat them
+                shared = terms_seen.setdefault(shared, shared)
+                lists.setdefault(source, []).append((target, float(score), shared))
+        return lists
+
+    def aliases(self) -> dict[str, str]:
+        """Every alias of an archived article (old URL, redirect...) and that article."""
+        return dict(
+            self.con.execute(
+                "SELECT al.alias_url, a.url FROM url_aliases al JOIN articles a ON a.url = al.url"
+            ).fetchall()
+        )
+
+    def editors_block(self, source_url: str) -> QueryResult:
+        """The editors' related block of an article as last archived: each link's target,
+        its title (when archived), the link's text and place, and when it was archived."""
+        return self.query(
+            "SELECT coalesce(c.target_article, c.target_url) AS url,"
+            " coalesce(t.title, c.anchor_text) AS title,"
+            " c.anchor_text, c.position, c.displayed_age, s.fetched_at AS archived_at"
+            " FROM current_links c JOIN latest_articles s ON s.url = c.source_url"
+            " LEFT JOIN latest_articles t ON t.url = c.target_article"
+            " WHERE c.source_url = ? ORDER BY c.position",
+            [source_url],
         )
 
     def latest_evaluation(self) -> QueryResult:
