@@ -531,7 +531,8 @@ def rules(source: str | None, db: Path, fmt: str) -> None:
     default="json",
     show_default=True,
     help="json: {source url: [suggestions]}; csv: one row per "
-    "(source, rank); html: an <aside> per article for the page templates.",
+    "(source, rank); html: an <aside> per article for the page templates (title, date, "
+    "excerpt).",
 )
 @click.option(
     "-o",
@@ -545,9 +546,18 @@ def rules(source: str | None, db: Path, fmt: str) -> None:
 @fresh_days_option
 @click.option(
     "--heading",
-    default="Related articles",
-    show_default=True,
-    help="The heading of each html block.",
+    help="The heading of each html block (default: 'Related articles' in the site's language).",
+)
+@click.option(
+    "--language",
+    help="The site's language for html (heading, dates), e.g. fr (default: the one most "
+    "archived articles are in, else en).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder whose related.html renders each html block instead of relnews's own "
+    "(Jinja2, autoescaped; its variables are listed in the README).",
 )
 @clean_errors  # fmt: skip
 def export(
@@ -556,14 +566,25 @@ def export(
     output: Path | None,
     k: int,
     fresh_days: float | None,
-    heading: str,
+    heading: str | None,
+    language: str | None,
+    templates: Path | None,
 ) -> None:
     """Write every article's related list, editors' rules applied, from the newest model.
 
     Example: relnews export --format html -k 4 --output related.html --db news.duckdb
     """
+    if fmt != "html" and (heading, language, templates) != (None, None, None):
+        raise click.UsageError("--heading, --language and --templates are for --format html")
     lists = _jobs().export_lists(db, k=k, fresh_days=fresh_days)
-    text = format_export(lists, fmt, heading=heading)
+    facts = None
+    if fmt == "html":
+        from relnews.widgets import archive_facts
+
+        facts = archive_facts(db, lists)  # dates, excerpts and languages, one query
+    text = format_export(
+        lists, fmt, heading=heading, language=language, facts=facts, templates=templates
+    )
     if output is None:
         click.echo(terminal_safe(text) if sys.stdout.isatty() else text)
         return

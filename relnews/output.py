@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
-import html
 import io
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tabulate as tabulate_module
 from tabulate import tabulate
+
+if TYPE_CHECKING:
+    from relnews.widgets import ItemFacts
 
 # Headers get no extra space: a column is as wide as its widest cell, header included.
 tabulate_module.MIN_PADDING = 0
@@ -171,13 +174,21 @@ def item_json(item: ListItem) -> dict[str, Any]:
 
 
 def format_export(
-    lists: Mapping[str, Sequence[ListItem]], fmt: str, heading: str = "Related articles"
+    lists: Mapping[str, Sequence[ListItem]],
+    fmt: str,
+    heading: str | None = None,
+    *,
+    language: str | None = None,
+    facts: Mapping[str, ItemFacts] | None = None,
+    templates: str | Path | None = None,
 ) -> str:
     """Every article's list, for a site's templates.
 
     json: ``{source_url: [{rank, url, title, score, shared_terms, pinned}, ...]}``, one
     key per article, so a template looks its list up by URL; csv: one row per (source,
-    rank); html: one ``<aside>`` per article with a list (none for an empty list).
+    rank); html: one block per article (none for an empty list) rendered by
+    :func:`relnews.widgets.render_export` with ``heading``, ``language``, ``facts``
+    (dates, excerpts) and the site's ``templates`` folder.
     """
     if fmt == "json":
         data = {
@@ -191,27 +202,9 @@ def format_export(
         ]
         return format_rows(["source_url", *LIST_COLUMNS], rows, "csv")
     if fmt == "html":
-        return "\n\n".join(
-            html_snippet(source, items, heading) for source, items in lists.items() if items
+        from relnews.widgets import render_export  # Jinja2 loads for html only
+
+        return render_export(
+            lists, language=language, facts=facts, templates=templates, heading=heading
         )
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
-
-
-def html_snippet(source: str, items: Sequence[ListItem], heading: str = "Related articles") -> str:
-    """One article's list as an HTML block to paste into a page template; every title
-    and URL escaped, as titles come from crawled pages and may hold markup."""
-
-    def esc(text: str) -> str:
-        return html.escape(text, quote=True)
-
-    lines = [
-        f'<aside class="relnews-related" data-source="{esc(source)}">',
-        f"  <h2>{esc(heading)}</h2>",
-        "  <ul>",
-    ]
-    lines += [
-        f'    <li><a href="{esc(item.url)}">{esc(item.title or item.url)}</a></li>'
-        for item in items
-    ]
-    lines += ["  </ul>", "</aside>"]
-    return "\n".join(lines)

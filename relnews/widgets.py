@@ -1,0 +1,373 @@
+"""Related-article widgets: a list rendered as HTML through a Jinja2 template.
+
+The default template is ``relnews/templates/related.html``; a site puts its own
+``related.html`` in a folder and passes that folder (``relnews export --format html
+--templates DIR``). Templates are always autoescaped: a title or URL from a crawled page
+cannot inject markup unless a site's template says ``|safe`` on purpose.
+
+What a template gets:
+
+``source``
+    the URL of the article the list is for;
+``heading``
+    the block's heading (``--heading``, else "Related articles" in the site's language);
+``language``
+    the site's language (ISO 639-1 code, ``en`` when the archive says none);
+``items``
+    the list, best first, each with:
+
+    - ``rank`` (1, 2...), ``title``;
+    - ``url``: the link, or None when it is not an ``http(s)://`` address (a
+      ``javascript:`` URL is never a link; the default template shows the title alone);
+    - ``published``: a ``datetime`` or None; ``date_iso``: ``2024-03-05`` (``2024-03``,
+      ``2024`` when only the month or year is known) or None; ``date_text``: the same date
+      written for the language ("5 mars 2024"; ISO for a language without month names
+      here);
+    - ``excerpt``: the article's lead, else the start of its body, cut to about
+      ``EXCERPT_WORDS`` words ("…" marks the cut);
+    - ``image``: an ``http(s)`` image URL, or None (the archive stores none yet: the slot
+      is there for when it does);
+    - ``pinned`` (an editor's pin), ``backfill`` (filled from the next best candidates),
+      ``score`` (None for a pin the model did not rank), ``shared_terms``.
+
+The facts beside each title (date, excerpt, language) come from the archive in one query
+(:func:`gather_facts`), so a server gathers them once and renders each request from memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from relnews.errors import JobError
+from warehouse import Reader, opened
+from warehouse.scripts import UNSPACED
+
+if TYPE_CHECKING:
+    from relnews.output import ListItem
+
+TEMPLATE = "related.html"
+DEFAULT_LANGUAGE = "en"
+#: How long an excerpt runs; a character of a script written without spaces (Han,
+#: kana...) counts as a word.
+EXCERPT_WORDS = 30
+
+
+@dataclass(frozen=True)
+class _Language:
+    heading: str
+    months: tuple[str, ...] = ()
+    day: str = "{d} {month} {y}"  # a date known to the day
+    month: str = "{month} {y}"  # a date known to the month
+
+
+def _months(names: str) -> tuple[str, ...]:
+    return tuple(names.split())
+
+
+#: The default heading and how dates are written, by language (ISO 639-1). A language
+#: not here gets the English heading; one without month names gets ISO dates.
+LANGUAGES: dict[str, _Language] = {
+    "en": _Language(
+        "Related articles",
+        _months("January February March April May June July August September October"
+                " November December"),
+        day="{month} {d}, {y}",
+    ),
+    "fr": _Language(
+        "À lire aussi",
+        _months("janvier février mars avril mai juin juillet août septembre octobre"
+                " novembre décembre"),
+    ),
+    "de": _Language(
+        "Mehr zum Thema",
+        _months("Januar Februar März April Mai Juni Juli August September Oktober"
+                " November Dezember"),
+        day="{d}. {month} {y}",
+    ),
+    "es": _Language(
+        "Artículos relacionados",
+        _months("enero febrero marzo abril mayo junio julio agosto septiembre octubre"
+                " noviembre diciembre"),
+        day="{d} de {month} de {y}",
+        month="{month} de {y}",
+    ),
+    "it": _Language(
+        "Articoli correlati",
+        _months("gennaio febbraio marzo aprile maggio giugno luglio agosto settembre"
+                " ottobre novembre dicembre"),
+    ),
+    "pt": _Language(
+        "Artigos relacionados",
+        _months("janeiro fevereiro março abril maio junho julho agosto setembro outubro"
+                " novembro dezembro"),
+        day="{d} de {month} de {y}",
+        month="{month} de {y}",
+    ),
+    "nl": _Language(
+        "Gerelateerde artikelen",
+        _months("januari februari maart april mei juni juli augustus september oktober"
+                " november december"),
+    ),
+    "ca": _Language("Articles relacionats"),
+    "pl": _Language("Powiązane artykuły"),
+    "sv": _Language("Relaterade artiklar"),
+    "da": _Language("Relaterede artikler"),
+    "nb": _Language("Relaterte artikler"),
+    "no": _Language("Relaterte artikler"),
+    "ru": _Language("Читайте также"),
+    "ja": _Language("関連記事"),
+    "zh": _Language("相关文章"),
+    "ko": _Language("관련 기사"),
+}  # fmt: skip
+
+
+class TemplateProblem(JobError):
+    """A site's template that cannot be found, parsed or rendered."""
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What a widget shows of an article beside its title, read from the archive."""
+
+    published: datetime | None = None
+    precision: str = "exact"  # exact, day, month, year (as the archive stores it)
+    excerpt: str = ""
+    image: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class WidgetItem:
+    """One line of a widget, as a template sees it (see the module's docstring)."""
+
+    rank: int
+    title: str
+    url: str | None
+    published: datetime | None
+    date_iso: str | None
+    date_text: str | None
+    excerpt: str
+    image: str | None
+    pinned: bool
+    backfill: bool
+    score: float | None
+    shared_terms: tuple[str, ...]
+
+
+def language_code(value: str | None) -> str | None:
+    """``fr`` for ``fr-FR``, ``FR`` or ``fr_CA``; None for no code or a malformed one."""
+    code = re.split(r"[-_]", (value or "").strip().lower(), maxsplit=1)[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def site_language(facts: Iterable[ItemFacts]) -> str:
+    """The language most of these articles are stored in, else ``en``.
+
+    The stored language is the page's ``<html lang>``, or its site profile's language.
+    """
+    counts = Counter(code for fact in facts if (code := language_code(fact.language)))
+    return counts.most_common(1)[0][0] if counts else DEFAULT_LANGUAGE
+
+
+def heading_for(language: str) -> str:
+    """'Related articles' in ``language``, English for a language not in ``LANGUAGES``."""
+    known = LANGUAGES.get(language_code(language) or "") or LANGUAGES[DEFAULT_LANGUAGE]
+    return known.heading
+
+
+def date_iso(published: datetime | None, precision: str = "exact") -> str | None:
+    """The date as ISO 8601, no more precise than it is known (``2024-03``, ``2024``)."""
+    if published is None:
+        return None
+    if precision == "year":
+        return f"{published.year:04d}"
+    if precision == "month":
+        return f"{published.year:04d}-{published.month:02d}"
+    return published.date().isoformat()
+
+
+def date_text(published: datetime | None, precision: str, language: str) -> str | None:
+    """The date written for readers of ``language`` ("5 mars 2024", "March 5, 2024"),
+    ISO for a language without month names here."""
+    known = LANGUAGES.get(language_code(language) or "")
+    if published is None or known is None or not known.months or precision == "year":
+        return date_iso(published, precision)
+    month = known.months[published.month - 1]
+    if precision == "month":
+        return known.month.format(month=month, y=published.year)
+    day = "1er" if known is LANGUAGES["fr"] and published.day == 1 else str(published.day)
+    return known.day.format(d=day, month=month, y=published.year)
+
+
+_UNSPACED_CHAR = UNSPACED.pattern
+_WORD = re.compile(rf"{_UNSPACED_CHAR}|(?:(?!{_UNSPACED_CHAR})\S)+")
+
+
+def excerpt(lead: str | None, body: str | None, words: int = EXCERPT_WORDS) -> str:
+    """The lead, else the body, whitespace folded and cut after ``words`` words ("…")."""
+    text = " ".join((lead or "").split()) or " ".join((body or "").split())
+    end = None
+    for count, match in enumerate(_WORD.finditer(text)):
+        if count == words:
+            return text[:end].rstrip(" ,;:–—-") + "…"
+        end = match.end()
+    return text
+
+
+#: A URL a browser opens as a page: http(s), a host, no whitespace or control character
+#: (which browsers drop, turning "java\tscript:" into a script).
+_WEB_URL = re.compile(r"https?://[^\s/?#\x00-\x1f\x7f]+(?:[/?#][^\s\x00-\x1f\x7f]*)?", re.I)
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address, else None: never a ``javascript:`` link."""
+    return url if url and _WEB_URL.fullmatch(url) else None
+
+
+def gather_facts(reader: Reader, urls: Iterable[str]) -> dict[str, ItemFacts]:
+    """The date, excerpt and language of each archived URL among ``urls`` (latest
+    version), in one query. The archive stores no image URL yet: ``image`` is None."""
+    rows = reader.latest_fields(
+        sorted(set(urls)), ["published_at", "published_precision", "lead", "body", "language"]
+    )
+    return {
+        url: ItemFacts(
+            published=row["published_at"],
+            precision=row["published_precision"] or "exact",
+            excerpt=excerpt(row["lead"], row["body"]),
+            language=row["language"],
+        )
+        for url, row in rows.items()
+    }
+
+
+def archive_facts(db: str | Path, lists: Mapping[str, Sequence[ListItem]]) -> dict[str, ItemFacts]:
+    """:func:`gather_facts` for every source and suggestion of ``lists``, the archive
+    opened read-only for that one query."""
+    urls = {*lists, *(item.url for items in lists.values() for item in items)}
+    with opened(db, read_only=True) as con:
+        return gather_facts(Reader(con), urls)
+
+
+def widget_items(
+    items: Sequence[ListItem], facts: Mapping[str, ItemFacts], language: str
+) -> list[WidgetItem]:
+    """The list's items with their facts, as templates see them."""
+    lines = []
+    for item in items:
+        fact = facts.get(item.url) or ItemFacts()
+        lines.append(
+            WidgetItem(
+                rank=item.rank,
+                title=item.title or item.url,
+                url=web_url(item.url),
+                published=fact.published,
+                date_iso=date_iso(fact.published, fact.precision),
+                date_text=date_text(fact.published, fact.precision, language),
+                excerpt=fact.excerpt,
+                image=web_url(fact.image),
+                pinned=item.pinned,
+                # a list item carries the flag once lists are backfilled
+                backfill=bool(getattr(item, "backfill", False)),
+                score=item.score,
+                shared_terms=tuple(item.shared_terms),
+            )
+        )
+    return lines
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(templates: str | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("relnews", "templates")]
+    if templates is not None:
+        if not (Path(templates) / TEMPLATE).is_file():
+            raise TemplateProblem(f"{templates} holds no {TEMPLATE}")
+        loaders.insert(0, jinja2.FileSystemLoader(templates))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,  # every template, the site's own included
+        undefined=jinja2.StrictUndefined,  # a misspelt variable is an error, not a blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _template(templates: str | Path | None) -> jinja2.Template:
+    try:
+        return _environment(None if templates is None else str(templates)).get_template(TEMPLATE)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateProblem(
+            f"{error.filename or TEMPLATE}, line {error.lineno}: {error.message}"
+        ) from error
+
+
+def render_related(
+    source: str,
+    items: Sequence[ListItem],
+    *,
+    language: str,
+    facts: Mapping[str, ItemFacts] | None = None,
+    templates: str | Path | None = None,
+    heading: str | None = None,
+) -> str:
+    """One article's list as an HTML block, through ``templates``/related.html (a folder
+    of the site's own) or the default template.
+
+    Parameters
+    ----------
+    source
+        The URL of the article the list is for.
+    items
+        The list, best first (:class:`recommender.rules.RelatedArticle` or alike).
+    language
+        The site's language (:func:`site_language`): the heading and date format.
+    facts
+        Dates and excerpts by URL (:func:`gather_facts`); an item without any shows its
+        title alone.
+    templates
+        A folder holding the site's ``related.html``.
+    heading
+        The heading, instead of "Related articles" in ``language``.
+    """
+    code = language_code(language) or DEFAULT_LANGUAGE
+    template = _template(templates)
+    try:
+        text = template.render(
+            source=source,
+            heading=heading if heading is not None else heading_for(code),
+            language=code,
+            items=widget_items(items, facts or {}, code),
+        )
+    except jinja2.TemplateError as error:
+        raise TemplateProblem(f"{template.filename or TEMPLATE}: {error}") from error
+    return text.strip("\n")
+
+
+def render_export(
+    lists: Mapping[str, Sequence[ListItem]],
+    *,
+    language: str | None = None,
+    facts: Mapping[str, ItemFacts] | None = None,
+    templates: str | Path | None = None,
+    heading: str | None = None,
+) -> str:
+    """Every non-empty list as a block (:func:`render_related`), a blank line between
+    blocks; ``language`` defaults to the one most of the facts' articles are in."""
+    facts = facts or {}
+    language = language or site_language(facts.values())
+    return "\n\n".join(
+        render_related(
+            source, items, language=language, facts=facts, templates=templates, heading=heading
+        )
+        for source, items in lists.items()
+        if items
+    )
