@@ -233,20 +233,19 @@ def web_url(url: str | None) -> str | None:
     return url if url and _WEB_URL.fullmatch(url) else None
 
 
-def gather_facts(reader: Reader, urls: Iterable[str]) -> dict[str, ItemFacts]:
-    """The date, excerpt and language of each archived URL among ``urls`` (latest
-    version), in one query. The archive stores no image URL yet: ``image`` is None."""
-    rows = reader.latest_fields(
-        sorted(set(urls)), ["published_at", "published_precision", "lead", "body", "language"]
-    )
+def gather_facts(reader: Reader, urls: Iterable[str] | None = None) -> dict[str, ItemFacts]:
+    """The date, excerpt and language of each archived URL among ``urls`` (of every
+    live article when None), latest version, in one query. The archive stores no image
+    URL yet: ``image`` is None."""
+    rows = reader.teasers(None if urls is None else sorted(set(urls)))
     return {
         url: ItemFacts(
-            published=row["published_at"],
-            precision=row["published_precision"] or "exact",
-            excerpt=excerpt(row["lead"], row["body"]),
-            language=row["language"],
+            published=published,
+            precision=precision or "exact",
+            excerpt=excerpt(lead, body),
+            language=language,
         )
-        for url, row in rows.items()
+        for url, (published, precision, lead, body, language) in rows.items()
     }
 
 

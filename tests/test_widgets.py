@@ -20,11 +20,12 @@ from relnews.widgets import (
     ItemFacts,
     date_text,
     excerpt,
+    gather_facts,
     heading_for,
     render_related,
     site_language,
 )
-from warehouse import Article, DateValue, Fetch, PageRecord, Writer, opened
+from warehouse import Article, DateValue, Fetch, PageRecord, Reader, Writer, opened
 
 HOSTILE_TITLE = 'Le sommeil <script>alert(1)</script> & "les" écrans'
 FRENCH_MONTH = re.compile(
@@ -271,3 +272,17 @@ def test_templates_are_package_data():
              for path in (ROOT / "relnews" / "templates").iterdir()]  # fmt: skip
     assert "templates/related.html" in files
     assert all(any(fnmatch.fnmatch(name, pattern) for pattern in patterns) for name in files)
+
+
+def test_gather_facts_for_a_server(archive):
+    """What a server gathers once: every live article's facts, in one query."""
+    with opened(archive["db"], read_only=True) as con:
+        every = gather_facts(Reader(con))
+        some = gather_facts(Reader(con), [archive["hostile"], "http://x.test/not-archived"])
+    live = {url for (url,) in sql(archive["db"], "SELECT url FROM articles WHERE gone_at IS NULL")}
+    assert set(every) == live
+    assert site_language(every.values()) == "fr"
+    assert list(some) == [archive["hostile"]]
+    hostile = some[archive["hostile"]]
+    assert hostile.excerpt == "Les écrans <b>le soir</b> décalent le sommeil."
+    assert hostile.precision == "day" and hostile.image is None

@@ -199,15 +199,24 @@ class Reader:
             [model_id, source_url],
         )
 
-    def latest_fields(self, urls: Sequence[str], fields: Sequence[str]) -> dict[str, dict]:
-        """``fields`` (columns of ``latest_articles``) of each archived URL among
-        ``urls``, in one query: what a widget shows beside each title."""
-        cursor = self.con.execute(
-            "SELECT url, " + ", ".join(fields)
-            + " FROM latest_articles WHERE list_contains(?, url)",
-            [list(urls)],
-        )  # fmt: skip
-        return {row[0]: dict(zip(fields, row[1:], strict=True)) for row in cursor.fetchall()}
+    def teasers(
+        self, urls: Sequence[str] | None = None, body_chars: int = 1000
+    ) -> dict[str, tuple[Any, ...]]:
+        """What a widget shows beside each title, in one query, for every live article
+        or for the archived ``urls``: ``(published_at, published_precision, lead, the
+        body's first body_chars characters, language)`` by URL."""
+        sql = (
+            "SELECT url, published_at, published_precision, lead, left(body, ?), language"
+            " FROM latest_articles"
+        )
+        if urls is None:
+            rows = self.con.execute(sql + " WHERE gone_at IS NULL", [body_chars]).fetchall()
+        else:  # a join, not list_contains: a site's every URL at once stays linear
+            rows = self.con.execute(
+                sql + " JOIN (SELECT unnest(?::VARCHAR[]) AS url) USING (url)",
+                [body_chars, list(urls)],
+            ).fetchall()
+        return {row[0]: row[1:] for row in rows}
 
     def live_titles(self, urls: list[str] | None = None) -> dict[str, str]:
         """The latest title of each live (not gone) article, of all or only ``urls``:
