@@ -171,7 +171,11 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
     def score_block(self, queries: sparse.csr_matrix) -> sparse.csr_matrix:
         """BM25 scores of each query row against every fitted article."""
         check_is_fitted(self)
-        return sparse.csr_matrix(queries @ self.weights_.T)
+        # The articles' matrix times the queries, not the queries times its transpose:
+        # that would copy the whole matrix into another layout on every call.
+        scores = sparse.csr_matrix((self.weights_ @ queries.T).T)
+        scores.sort_indices()
+        return scores
 
     def transform_queries(
         self, articles: Sequence[Article], *, tokens: Sequence[list[str]] | None = None

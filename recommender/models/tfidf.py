@@ -229,7 +229,10 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         k = check_k(k)
         vector = sparse.csr_matrix(self.vectorizer_.transform([self._document(title, "", text)]))
         vector.sort_indices()
-        scores = vector @ self.matrix_.T
+        # The archive's matrix times the new vector, not the vector times the matrix's
+        # transpose: that would copy the whole matrix into another layout on every call.
+        scores = sparse.csr_matrix((self.matrix_ @ vector.T).T)
+        scores.sort_indices()
         source_time = to_timestamp(published_before)
         return self._select(
             vector.indices,
