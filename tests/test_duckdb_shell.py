@@ -22,11 +22,13 @@ pytestmark = pytest.mark.skipif(
     reason="no `duckdb` shell on PATH: `pip install duckdb-cli` (in the test extras) gives it",
 )
 
-#: A table and two views an analyst starts with.
+#: A table, two views and a macro an analyst starts with.
 COUNTS = {
     "articles": "SELECT count(*) FROM articles",
     "current_links": "SELECT count(*) FROM current_links",
     "latest_articles rubriques": "SELECT count(DISTINCT rubrique) FROM latest_articles",
+    # a table macro: every link of the first crawl appeared since "run 0"
+    "link_changes": "SELECT count(*) FROM link_changes(0, 1) WHERE change = 'appeared'",
 }
 
 
@@ -63,6 +65,7 @@ def test_the_shell_opens_the_archive_relnews_demo_writes(tmp_path: Path):
     run_relnews("demo", "--port", "0", "--db", str(db))
     expected = python_counts(db)
     assert expected["articles"] >= 300 and expected["current_links"] >= 1000
+    assert expected["link_changes"] >= 1000
     assert shell_counts(db) == expected
     version = shell(db, "SELECT version()")
     assert version.stdout.strip().startswith("v1."), version.stdout  # a 1.x shell indeed

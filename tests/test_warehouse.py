@@ -394,8 +394,14 @@ def test_reanalysed_pages_in_one_batch(tmp_path):
             "SELECT DISTINCT last_seen_run FROM related_links WHERE source_url = ?",
             [page(1).article.url],
         ).fetchall()
+        sightings = con.execute(
+            "SELECT DISTINCT run_id, kind FROM link_sightings WHERE source_url = ?",
+            [page(1).article.url],
+        ).fetchall()
     assert leads == {page(1).article.url: "", page(2).article.url: "Chapeau."}
-    assert links == [(2,)]
+    # the links' last crawl stays the crawl's: the reanalysis records its sightings apart
+    assert links == [(1,)]
+    assert sorted(sightings) == [(1, "crawl"), (2, "reanalyse")]
 
 
 def test_failed_batch_in_the_middle_keeps_earlier_batches(tmp_path):

@@ -71,14 +71,29 @@ def relations(con: duckdb.DuckDBPyConnection) -> list[Relation]:
     ]
 
 
+def macros(con: duckdb.DuckDBPyConnection) -> list[tuple[str, tuple[str, ...], str | None]]:
+    """The archive's macros (``link_changes(run_a, run_b)``...) by name, as ``(name,
+    parameters, comment)``."""
+    return [
+        (name, tuple(parameters), comment)
+        for name, parameters, comment in con.execute(
+            "SELECT DISTINCT function_name, parameters, comment FROM duckdb_functions()"
+            " WHERE database_name = current_database() AND schema_name = 'main'"
+            " AND NOT internal AND function_type IN ('macro', 'table_macro') ORDER BY 1"
+        ).fetchall()
+    ]
+
+
 def undescribed(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The tables, views (``name``) and columns (``name.column``) that have no
-    description, in page order: what a migration forgot to comment."""
+    """The tables, views (``name``), columns (``name.column``) and macros
+    (``name()``) that have no description, in page order: what a migration forgot to
+    comment."""
     missing = []
     for relation in relations(con):
         if not relation.comment:
             missing.append(relation.name)
         missing += [f"{relation.name}.{c.name}" for c in relation.columns if not c.comment]
+    missing += [f"{name}()" for name, _, comment in macros(con) if not comment]
     return missing
 
 
@@ -100,6 +115,13 @@ def schema_markdown(con: duckdb.DuckDBPyConnection) -> str:
                 f"### `{relation.name}` ({kind})\n\n"
                 f"{relation.comment or '(no description)'}\n\n" + "\n".join(rows) + "\n"
             )
+    found_macros = macros(con)
+    if found_macros:
+        parts.append("## Macros\n")
+        parts += [
+            f"### `{name}({', '.join(parameters)})`\n\n{comment or '(no description)'}\n"
+            for name, parameters, comment in found_macros
+        ]
     return "\n".join(parts)
 
 

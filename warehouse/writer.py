@@ -137,6 +137,14 @@ _LINK_COLUMNS = (
     ("confidence", "DOUBLE"),
 )
 
+_SIGHTING_COLUMNS = (
+    ("run_id", "INTEGER"),
+    ("source_url", "VARCHAR"),
+    ("target_url", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("position", "INTEGER"),
+)
+
 
 # A block whose links (under one heading) are the same on at least this many pages, and
 # on this share of a site's pages with a block, is site furniture.
@@ -286,7 +294,9 @@ class Writer:
                     SELECT l.source_url, coalesce(l.heading, '') AS heading, l.target_url,
                            a.site
                     FROM related_links l JOIN articles a ON a.url = l.source_url
-                    WHERE l.last_seen_run = a.last_seen_run AND a.gone_at IS NULL
+                    JOIN link_sightings s ON s.run_id = a.last_seen_run
+                     AND s.source_url = l.source_url AND s.target_url = l.target_url
+                    WHERE a.gone_at IS NULL
                       AND l.found_by IN ('heading', 'name', 'shape', 'site-wide')
                 ),
                 pages AS (
@@ -324,7 +334,9 @@ class Writer:
               (SELECT count(*) FROM fetches WHERE run_id = $run AND status = 304),
               (SELECT count(*) FROM articles WHERE first_seen_run = $run),
               (SELECT count(*) FROM article_versions WHERE run_id = $run),
-              (SELECT count(*) FROM related_links WHERE first_seen_run = $run),
+              (SELECT count(*) FROM link_sightings s WHERE s.run_id = $run
+                 AND NOT EXISTS (SELECT 1 FROM link_sightings e WHERE e.run_id < $run
+                   AND e.source_url = s.source_url AND e.target_url = s.target_url)),
               (SELECT count(*) FROM articles WHERE gone_at >=
                  (SELECT started_at FROM crawl_runs WHERE run_id = $run)),
               (SELECT count(*) FROM fetches WHERE run_id = $run AND warnings IS NOT NULL)
@@ -438,12 +450,27 @@ class Writer:
         analyses: Iterable[tuple[int, datetime, Article, Sequence[RelatedLink]]],
     ) -> int:
         """Store re-analysed pages ``(fetch_id, fetched_at, article, related links)`` of
-        earlier fetches, in one transaction; no fetch is recorded."""
+        earlier fetches, in one transaction; no fetch is recorded.
+
+        The readings and the links they show are recorded as the reanalysis's own
+        (``page_reads``, ``link_sightings``: kind 'reanalyse'); a link's first and last
+        crawl (``related_links.first_seen_run``, ``last_seen_run``) are not moved by
+        them, but a link no crawl had found gets the run of the fetch re-read.
+        """
         events = [_Sighting(*analysis) for analysis in analyses]
         if not events:
             return 0
         with self._transaction():
-            self._write_articles(run_id, events)
+            # The crawl that fetched each page re-read: a link only the reanalysis
+            # finds was on the page that crawl read.
+            fetch_runs = dict(
+                self.con.execute(
+                    "SELECT fetch_id, run_id FROM fetches"
+                    " WHERE fetch_id IN (SELECT unnest(?::BIGINT[]))",
+                    [list({event.fetch_id for event in events})],
+                ).fetchall()
+            )
+            self._write_articles(run_id, events, reanalysis_of=fetch_runs)
         return len(events)
 
     @contextlib.contextmanager
@@ -537,8 +564,16 @@ class Writer:
             [(alias, url, reason, run_id) for alias, (url, reason) in aliases.items()],
         )
 
-    def _write_articles(self, run_id: int, events: Sequence[_Gone | _Sighting]) -> None:
-        """Articles, their versions and related links, and 404/410 answers, in order."""
+    def _write_articles(
+        self,
+        run_id: int,
+        events: Sequence[_Gone | _Sighting],
+        reanalysis_of: Mapping[int, int] | None = None,
+    ) -> None:
+        """Articles, their versions and related links, and 404/410 answers, in order;
+        each sighting recorded as a reading of the run (``page_reads``) with the links
+        it showed (``link_sightings``). ``reanalysis_of`` (a reanalysis: the run of each
+        fetch re-read) makes them the reanalysis's own readings."""
         sightings = [event for event in events if isinstance(event, _Sighting)]
         seen_urls = {sighting.article.url for sighting in sightings}
 
@@ -614,10 +649,20 @@ class Writer:
             list(articles.values()),
         )
 
+        # Readings: one per (run, article), whatever the number of sightings.
+        kind = "crawl" if reanalysis_of is None else "reanalyse"
+        self._insert(
+            "INSERT INTO page_reads SELECT * FROM {rows} ON CONFLICT DO NOTHING",
+            (("run_id", "INTEGER"), ("url", "VARCHAR"), ("kind", "VARCHAR")),
+            [(run_id, url, kind) for url in articles],
+        )
+
         # Related links: the last sighting of a (source, target) gives its attributes;
-        # within one page, a target listed twice keeps its first position.
+        # within one page, a target listed twice keeps its first position. The run that
+        # saw it is a crawl's: this one, or the one whose page a reanalysis re-read.
         links: dict[tuple[str, str], tuple] = {}
         for sighting, key in zip(sightings, keys, strict=True):
+            seen_run = run_id if reanalysis_of is None else reanalysis_of[sighting.fetch_id]
             positions: dict[str, int] = {}
             for link in sighting.links:
                 position = positions.setdefault(link.target_url, link.position)
@@ -632,8 +677,8 @@ class Writer:
                     target_date.precision if target_date else None,
                     link.heading,
                     version_ids[key],
-                    run_id,
-                    run_id,
+                    seen_run,
+                    seen_run,
                     link.found_by,
                     link.confidence,
                 )
@@ -646,10 +691,17 @@ class Writer:
                 " target_published_at = excluded.target_published_at,"
                 " target_published_precision = excluded.target_published_precision,"
                 " heading = excluded.heading, source_version_id = excluded.source_version_id,"
-                " last_seen_run = excluded.last_seen_run, found_by = excluded.found_by,"
-                " confidence = excluded.confidence",
+                " first_seen_run = least(related_links.first_seen_run, excluded.first_seen_run),"
+                " last_seen_run = greatest(related_links.last_seen_run, excluded.last_seen_run),"
+                " found_by = excluded.found_by, confidence = excluded.confidence",
                 _LINK_COLUMNS,
                 list(links.values()),
+            )
+            self._insert(
+                "INSERT INTO link_sightings SELECT * FROM {rows}"
+                " ON CONFLICT DO UPDATE SET position = excluded.position",
+                _SIGHTING_COLUMNS,
+                [(run_id, source, target, kind, row[2]) for (source, target), row in links.items()],
             )
 
     # -- editors' rules -------------------------------------------------------------
