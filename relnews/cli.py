@@ -7,6 +7,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -583,7 +584,13 @@ def export(
 
         facts = archive_facts(db, lists)  # dates, excerpts and languages, one query
     text = format_export(
-        lists, fmt, heading=heading, language=language, facts=facts, templates=templates
+        lists,
+        fmt,
+        heading=heading,
+        language=language,
+        facts=facts,
+        templates=templates,
+        now=datetime.now(UTC).replace(tzinfo=None),  # ages as of the export
     )
     if output is None:
         click.echo(terminal_safe(text) if sys.stdout.isatty() else text)

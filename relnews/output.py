@@ -181,6 +181,7 @@ def format_export(
     language: str | None = None,
     facts: Mapping[str, ItemFacts] | None = None,
     templates: str | Path | None = None,
+    now: dt.datetime | None = None,
 ) -> str:
     """Every article's list, for a site's templates.
 
@@ -188,7 +189,7 @@ def format_export(
     key per article, so a template looks its list up by URL; csv: one row per (source,
     rank); html: one block per article (none for an empty list) rendered by
     :func:`relnews.widgets.render_export` with ``heading``, ``language``, ``facts``
-    (dates, excerpts) and the site's ``templates`` folder.
+    (dates, excerpts), the site's ``templates`` folder and ``now`` (for ages).
     """
     if fmt == "json":
         data = {
@@ -205,6 +206,6 @@ def format_export(
         from relnews.widgets import render_export  # Jinja2 loads for html only
 
         return render_export(
-            lists, language=language, facts=facts, templates=templates, heading=heading
+            lists, language=language, facts=facts, templates=templates, heading=heading, now=now
         )
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")

@@ -22,7 +22,8 @@ What a template gets:
     - ``published``: a ``datetime`` or None; ``date_iso``: ``2024-03-05`` (``2024-03``,
       ``2024`` when only the month or year is known) or None; ``date_text``: the same date
       written for the language ("5 mars 2024"; ISO for a language without month names
-      here);
+      here); ``age_text``: how long ago ("il y a 3 jours", "8 years ago"), or None (no
+      time given to count to, or a language without ages here);
     - ``excerpt``: the article's lead, else the start of its body, cut to about
       ``EXCERPT_WORDS`` words ("…" marks the cut);
     - ``image``: an ``http(s)`` image URL, or None (the archive stores none yet: the slot
@@ -67,31 +68,42 @@ class _Language:
     months: tuple[str, ...] = ()
     day: str = "{d} {month} {y}"  # a date known to the day
     month: str = "{month} {y}"  # a date known to the month
+    ago: str = ""  # "il y a {}": an age; none without it
+    units: tuple[str, ...] = ()  # year, years, month, months, day, days
+    today: str = ""
 
 
 def _months(names: str) -> tuple[str, ...]:
     return tuple(names.split())
 
 
-#: The default heading and how dates are written, by language (ISO 639-1). A language
-#: not here gets the English heading; one without month names gets ISO dates.
+def _units(names: str) -> tuple[str, ...]:
+    return tuple(names.split("|"))
+
+
+#: The default heading and how dates and ages are written, by language (ISO 639-1). A
+#: language not here gets the English heading; one without month names gets ISO dates,
+#: and no age.
 LANGUAGES: dict[str, _Language] = {
     "en": _Language(
         "Related articles",
         _months("January February March April May June July August September October"
                 " November December"),
         day="{month} {d}, {y}",
+        ago="{} ago", units=_units("year|years|month|months|day|days"), today="today",
     ),
     "fr": _Language(
         "À lire aussi",
         _months("janvier février mars avril mai juin juillet août septembre octobre"
                 " novembre décembre"),
+        ago="il y a {}", units=_units("an|ans|mois|mois|jour|jours"), today="aujourd’hui",
     ),
     "de": _Language(
         "Mehr zum Thema",
         _months("Januar Februar März April Mai Juni Juli August September Oktober"
                 " November Dezember"),
         day="{d}. {month} {y}",
+        ago="vor {}", units=_units("Jahr|Jahren|Monat|Monaten|Tag|Tagen"), today="heute",
     ),
     "es": _Language(
         "Artículos relacionados",
@@ -99,11 +111,13 @@ LANGUAGES: dict[str, _Language] = {
                 " noviembre diciembre"),
         day="{d} de {month} de {y}",
         month="{month} de {y}",
+        ago="hace {}", units=_units("año|años|mes|meses|día|días"), today="hoy",
     ),
     "it": _Language(
         "Articoli correlati",
         _months("gennaio febbraio marzo aprile maggio giugno luglio agosto settembre"
                 " ottobre novembre dicembre"),
+        ago="{} fa", units=_units("anno|anni|mese|mesi|giorno|giorni"), today="oggi",
     ),
     "pt": _Language(
         "Artigos relacionados",
@@ -111,11 +125,13 @@ LANGUAGES: dict[str, _Language] = {
                 " novembro dezembro"),
         day="{d} de {month} de {y}",
         month="{month} de {y}",
+        ago="há {}", units=_units("ano|anos|mês|meses|dia|dias"), today="hoje",
     ),
     "nl": _Language(
         "Gerelateerde artikelen",
         _months("januari februari maart april mei juni juli augustus september oktober"
                 " november december"),
+        ago="{} geleden", units=_units("jaar|jaar|maand|maanden|dag|dagen"), today="vandaag",
     ),
     "ca": _Language("Articles relacionats"),
     "pl": _Language("Powiązane artykuły"),
@@ -155,6 +171,7 @@ class WidgetItem:
     published: datetime | None
     date_iso: str | None
     date_text: str | None
+    age_text: str | None
     excerpt: str
     image: str | None
     pinned: bool
@@ -208,6 +225,29 @@ def date_text(published: datetime | None, precision: str, language: str) -> str 
     return known.day.format(d=day, month=month, y=published.year)
 
 
+def age_text(
+    published: datetime | None, precision: str, language: str, now: datetime | None
+) -> str | None:
+    """How long ago, in the largest whole unit the date's precision allows ("il y a
+    3 jours", "8 years ago"); None without ``now``, for a future date, a language
+    without ages here, or an age below the date's precision (this year, this month)."""
+    known = LANGUAGES.get(language_code(language) or "")
+    if published is None or now is None or known is None or not known.ago or published > now:
+        return None
+    months = (now.year - published.year) * 12 + now.month - published.month
+    months -= now.day < published.day  # a month is whole on the same day of the month
+    years = months // 12
+    if years or precision == "year":
+        count, unit = years, 0
+    elif months or precision == "month":
+        count, unit = months, 2
+    else:
+        count, unit = (now.date() - published.date()).days, 4
+    if count == 0:
+        return known.today if unit == 4 else None
+    return known.ago.format(f"{count} {known.units[unit + (count > 1)]}")
+
+
 _UNSPACED_CHAR = UNSPACED.pattern
 _WORD = re.compile(rf"{_UNSPACED_CHAR}|(?:(?!{_UNSPACED_CHAR})\S)+")
 
@@ -258,9 +298,12 @@ def archive_facts(db: str | Path, lists: Mapping[str, Sequence[ListItem]]) -> di
 
 
 def widget_items(
-    items: Sequence[ListItem], facts: Mapping[str, ItemFacts], language: str
+    items: Sequence[ListItem],
+    facts: Mapping[str, ItemFacts],
+    language: str,
+    now: datetime | None = None,
 ) -> list[WidgetItem]:
-    """The list's items with their facts, as templates see them."""
+    """The list's items with their facts, as templates see them (ages as at ``now``)."""
     lines = []
     for item in items:
         fact = facts.get(item.url) or ItemFacts()
@@ -272,6 +315,7 @@ def widget_items(
                 published=fact.published,
                 date_iso=date_iso(fact.published, fact.precision),
                 date_text=date_text(fact.published, fact.precision, language),
+                age_text=age_text(fact.published, fact.precision, language, now),
                 excerpt=fact.excerpt,
                 image=web_url(fact.image),
                 pinned=item.pinned,
@@ -317,6 +361,7 @@ def render_related(
     facts: Mapping[str, ItemFacts] | None = None,
     templates: str | Path | None = None,
     heading: str | None = None,
+    now: datetime | None = None,
 ) -> str:
     """One article's list as an HTML block, through ``templates``/related.html (a folder
     of the site's own) or the default template.
@@ -336,6 +381,9 @@ def render_related(
         A folder holding the site's ``related.html``.
     heading
         The heading, instead of "Related articles" in ``language``.
+    now
+        The time ages are counted to (``item.age_text``, None without it); naive UTC,
+        as the archive's dates.
     """
     code = language_code(language) or DEFAULT_LANGUAGE
     template = _template(templates)
@@ -344,7 +392,7 @@ def render_related(
             source=source,
             heading=heading if heading is not None else heading_for(code),
             language=code,
-            items=widget_items(items, facts or {}, code),
+            items=widget_items(items, facts or {}, code, now),
         )
     except jinja2.TemplateError as error:
         raise TemplateProblem(f"{template.filename or TEMPLATE}: {error}") from error
@@ -358,6 +406,7 @@ def render_export(
     facts: Mapping[str, ItemFacts] | None = None,
     templates: str | Path | None = None,
     heading: str | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Every non-empty list as a block (:func:`render_related`), a blank line between
     blocks; ``language`` defaults to the one most of the facts' articles are in."""
@@ -365,7 +414,13 @@ def render_export(
     language = language or site_language(facts.values())
     return "\n\n".join(
         render_related(
-            source, items, language=language, facts=facts, templates=templates, heading=heading
+            source,
+            items,
+            language=language,
+            facts=facts,
+            templates=templates,
+            heading=heading,
+            now=now,
         )
         for source, items in lists.items()
         if items

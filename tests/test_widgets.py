@@ -18,6 +18,7 @@ from conftest import ROOT, run_relnews
 from relnews.widgets import (
     EXCERPT_WORDS,
     ItemFacts,
+    age_text,
     date_text,
     excerpt,
     gather_facts,
@@ -155,7 +156,7 @@ def test_export_html_site_template_overrides_the_default(archive, tmp_path):
     (tmp_path / "related.html").write_text(
         '<div class="site-related" data-for="{{ source }}"><h3>{{ heading }}</h3>'
         '{% for item in items %}<a href="{{ item.url }}">{{ item.title }}</a>'
-        "<small>{{ item.date_iso }}</small>{% endfor %}</div>",
+        "<small>{{ item.date_iso }}</small><i>{{ item.age_text }}</i>{% endfor %}</div>",
         encoding="utf-8",
     )
     page = export_html(archive["db"], "--templates", str(tmp_path))
@@ -166,6 +167,10 @@ def test_export_html_site_template_overrides_the_default(archive, tmp_path):
     mine = next(div for div in divs if div.get("data-for") == archive["source"])
     assert mine.findtext("h3") == "À lire aussi"
     assert mine.find("a").get("href") == archive["hostile"]
+    # ages as of the export: the hostile article is dated to the day, the demo's to the month
+    assert re.fullmatch(r"il y a \d+ (jours?|mois|ans?)|aujourd’hui", mine.findtext("i"))
+    ages = [i.text for div in divs if div is not mine for i in div.iter("i")]
+    assert ages and all(re.fullmatch(r"il y a \d+ (mois|ans?)", age) for age in ages if age)
     # the site's own template is autoescaped too
     assert "<script>" not in page and "&lt;script&gt;" in page
 
@@ -258,6 +263,18 @@ def test_headings_dates_and_excerpts_by_language():
     assert site_language([ItemFacts(language="fr"), ItemFacts(language="FR-be"),
                           ItemFacts(language="en"), ItemFacts()]) == "fr"  # fmt: skip
     assert site_language([ItemFacts(language="<x>")]) == "en"
+    now = datetime(2026, 12, 4, 12)
+    assert age_text(datetime(2026, 12, 1), "day", "fr", now) == "il y a 3 jours"
+    assert age_text(datetime(2026, 12, 3, 23), "exact", "fr", now) == "il y a 1 jour"
+    assert age_text(datetime(2026, 12, 4, 1), "day", "fr", now) == "aujourd’hui"
+    assert age_text(datetime(2018, 8, 1), "month", "fr", now) == "il y a 8 ans"
+    assert age_text(datetime(2026, 9, 10), "day", "en", now) == "2 months ago"
+    assert age_text(datetime(2023, 12, 4), "day", "de", now) == "vor 3 Jahren"
+    assert age_text(datetime(2026, 11, 20), "month", "es", now) is None  # not a month yet
+    assert age_text(datetime(2026, 1, 1), "year", "fr", now) is None
+    assert age_text(datetime(2026, 12, 5), "day", "fr", now) is None  # in the future
+    assert age_text(datetime(2020, 1, 1), "day", "ja", now) is None
+    assert age_text(datetime(2020, 1, 1), "day", "fr", None) is None
     words = " ".join(f"mot{i}" for i in range(50))
     assert excerpt("", words) == " ".join(f"mot{i}" for i in range(EXCERPT_WORDS)) + "…"
     assert excerpt("Le chapô.", words) == "Le chapô."
