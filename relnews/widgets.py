@@ -425,3 +425,45 @@ def render_export(
         for source, items in lists.items()
         if items
     )
+
+
+@dataclass(frozen=True)
+class Widgets:
+    """What a server keeps to render any list of a site from memory: every live
+    article's facts, the site's language and its templates folder.
+
+    Build it with :meth:`from_reader` when the lists are loaded (one query), then call
+    :meth:`render` per request; the facts do not change between two loads.
+    """
+
+    facts: Mapping[str, ItemFacts]
+    language: str
+    templates: str | Path | None = None
+
+    @classmethod
+    def from_reader(
+        cls, reader: Reader, templates: str | Path | None = None, language: str | None = None
+    ) -> Widgets:
+        """Every live article's facts; ``language`` defaults to the site's own."""
+        facts = gather_facts(reader)
+        _template(templates)  # a missing or broken site template fails at load, not per request
+        return cls(facts, language or site_language(facts.values()), templates)
+
+    def render(
+        self,
+        source: str,
+        items: Sequence[ListItem],
+        *,
+        now: datetime | None = None,
+        heading: str | None = None,
+    ) -> str:
+        """One list as HTML (:func:`render_related`), ages as at ``now``."""
+        return render_related(
+            source,
+            items,
+            language=self.language,
+            facts=self.facts,
+            templates=self.templates,
+            heading=heading,
+            now=now,
+        )

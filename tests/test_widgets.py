@@ -18,6 +18,8 @@ from conftest import ROOT, run_relnews
 from relnews.widgets import (
     EXCERPT_WORDS,
     ItemFacts,
+    TemplateProblem,
+    Widgets,
     age_text,
     date_text,
     excerpt,
@@ -303,3 +305,14 @@ def test_gather_facts_for_a_server(archive):
     hostile = some[archive["hostile"]]
     assert hostile.excerpt == "Les écrans <b>le soir</b> décalent le sommeil."
     assert hostile.precision == "day" and hostile.image is None
+    with opened(archive["db"], read_only=True) as con:
+        widgets = Widgets.from_reader(Reader(con))
+    assert widgets.language == "fr" and set(widgets.facts) == live
+    block = lxml.html.fragment_fromstring(
+        widgets.render(archive["source"], [Item(1, HOSTILE_TITLE, archive["hostile"])])
+    )
+    assert block.findtext("h2") == "À lire aussi"
+    assert block.find("ul/li/a").text_content().strip() == HOSTILE_TITLE
+    assert block.find("ul/li/p").text_content() == hostile.excerpt
+    with opened(archive["db"], read_only=True) as con, pytest.raises(TemplateProblem):
+        Widgets.from_reader(Reader(con), templates=archive["db"].parent)  # no related.html
