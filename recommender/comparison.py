@@ -65,6 +65,7 @@ def compare_methods(
     random_state: int = 0,
     modes: Sequence[str] = MODES,
     n_bootstrap: int = 1000,
+    keep_lists: bool = False,
 ) -> EvaluationReport:
     """Fit every method and judge them all on the same held-out pages, in every mode.
 
@@ -93,6 +94,8 @@ def compare_methods(
         The protocols to run, see :mod:`recommender.evaluation`.
     n_bootstrap : int, default=1000
         Bootstrap resamples behind the confidence intervals (0: none).
+    keep_lists : bool, default=False
+        Keep the lists judged (out of sample) in the report's ``lists``.
 
     Returns
     -------
@@ -124,6 +127,7 @@ def compare_methods(
             n_bootstrap=n_bootstrap,
             random_state=random_state,
             split=how,
+            keep_lists=keep_lists,
         )
         for mode in modes
     ]
@@ -137,4 +141,5 @@ def compare_methods(
         confidence=reports[0].confidence,
         n_bootstrap=reports[0].n_bootstrap,
         sources=sources,
+        lists=tuple(row for report in reports for row in report.lists),
     )

@@ -37,6 +37,9 @@ class FitResult:
     path: Path
     n_articles: int
     n_lists: int
+    method: str = ""
+    choice: str = ""  # why this method, in words
+    n_backfill: int = 0  # stored suggestions that fill a list the model left short
 
 
 def fit(
@@ -45,12 +48,16 @@ def fit(
     models_dir: str | Path | None = None,
     n_jobs: int | None = None,
     on_step: Callable[[str], None] = lambda message: None,
+    method: str = "auto",
 ) -> FitResult:
     """Fit the recommender on the archive and store its top-k lists.
 
-    The learned ranker when the archive holds editorial links between its articles (it
-    learns from them); plain TF-IDF otherwise. The model file is saved beside the
-    archive, and the ``models`` table records its id, settings and validation scores.
+    ``method`` "auto" chooses between the learned ranker, TF-IDF and BM25 by nDCG@10 on
+    validation pages (see :mod:`recommender.choice`); a method's name forces it. The
+    chosen one is fitted on everything, its file saved beside the archive, and the
+    ``models`` table records its id, settings and the choice with every candidate's
+    score. Lists the model leaves short of ``k`` are filled (``backfill``), and each
+    list says whether the model was fitted on its source's own links (``in_sample``).
     ``n_jobs`` threads compute the learned model's lists (the lists are the same).
     ``on_step`` hears what is being done, and how far the lists are, every tenth.
     """
@@ -62,14 +69,15 @@ def fit(
         raise WarehouseError(f"{db} holds {len(articles)} article(s): crawl a site first")
     started = time.monotonic()
     on_step(f"fitting on {len(articles):,} articles and {len(links):,} editorial links")
-    from recommender import LearnedRecommender, NothingToLearn, TfidfRecommender
+    from recommender.backfill import fill_lists
+    from recommender.choice import choose_method, fit_chosen
 
-    model: Any
-    try:
-        model = LearnedRecommender().fit(articles, links)
-        method = "learned"
-        params: dict[str, Any] = {
-            **model.get_params(),
+    choice = choose_method(articles, links, method=method, on_step=on_step)
+    on_step(f"{choice.method}: {choice.reason}")
+    model, choice = fit_chosen(articles, links, choice)
+    params: dict[str, Any] = model.get_params()
+    if choice.method == "learned":
+        params |= {
             "best_params": model.best_params_,
             "best_cold_params": model.best_cold_params_,
             "validation_ndcg@10": model.validation_scores_,
@@ -78,36 +86,52 @@ def fit(
             "before_only_fitted": model.before_only_,
             "forward_share": round(model.forward_share_, 4),
         }
-    except NothingToLearn:  # the links teach nothing: text similarity alone
-        model = TfidfRecommender().fit(articles)
-        method = "tfidf"
-        params = model.get_params()
-    model_id = model_id_for(method, params, model.urls_)
+    model_id = model_id_for(choice.method, params, model.urls_)
     path = save_model(model, model_id, models_dir or models_dir_for(db))
     on_step(f"{model_id} fitted in {time.monotonic() - started:.0f} s; listing")
-    if method == "learned":  # after the id and the file: threads change no result
+    if choice.method == "learned":  # after the id and the file: threads change no result
         model.set_params(n_jobs=n_jobs)
-        shown = [0]
+    shown = [0]
 
-        def progress(done: int, total: int) -> None:
-            if done * 10 // total > shown[0] * 10 // total or done == total:
-                shown[0] = done
-                on_step(f"lists: {done:,} of {total:,} articles")
+    def progress(done: int, total: int) -> None:
+        if done * 10 // total > shown[0] * 10 // total or done == total:
+            shown[0] = done
+            on_step(f"lists: {done:,} of {total:,} articles")
 
+    if choice.method == "learned":
         lists = model.recommend_all(k=k, progress=progress)
     else:
-        lists = model.recommend_all(k=k)
+        lists = _all_lists(model, k, progress)
+    own_links: frozenset[str] = getattr(model, "link_sources_", frozenset())
     rows = [
-        (source, rank, suggestion.target_url, suggestion.score, suggestion.shared_terms)
-        for source, suggestions in lists.items()
-        for rank, suggestion in enumerate(suggestions, start=1)
-    ]
-    on_step(f"storing {len(rows):,} suggestions")
+        (source, rank, item.target_url, item.score, item.shared_terms, rank > len(found),
+         source in own_links)
+        for source, (found, extra) in fill_lists(model, lists, k).items()
+        for rank, item in enumerate([*found, *extra], start=1)
+    ]  # fmt: skip
+    n_backfill = sum(row[5] for row in rows)
+    on_step(f"storing {len(rows):,} suggestions ({n_backfill:,} backfill)")
     with opened(db) as con:
         writer = Writer(con)
-        writer.save_model(model_id, method, params, len(articles), str(path))
+        writer.save_model(
+            model_id, choice.method, params, len(articles), str(path), choice=choice.as_dict()
+        )
         n_lists = writer.save_recommendations(model_id, rows)
-    return FitResult(model_id, path, len(articles), n_lists)
+    return FitResult(
+        model_id, path, len(articles), n_lists, choice.method, choice.reason, n_backfill
+    )
+
+
+def _all_lists(
+    model: Any, k: int, progress: Callable[[int, int], None], block: int = 2000
+) -> dict[str, list]:
+    """Every fitted article's top-k, block by block, ``progress(done, total)`` after each."""
+    urls = list(model.urls_)
+    lists: dict[str, list] = {}
+    for start in range(0, len(urls), block):
+        lists |= model.recommend_all(k, urls=urls[start : start + block])
+        progress(len(lists), len(urls))
+    return lists
 
 
 def _archived(reader: Reader, url: str, db: str | Path) -> str:
@@ -240,7 +264,8 @@ def evaluate(
 ) -> EvaluationReport:
     """Evaluate the learned model beside TF-IDF, BM25 and the baselines on one split
     (by publication date, or a fixed random split of pages when the site has no dates),
-    in both modes, and store the scores with their intervals."""
+    in both modes, and store the scores with their intervals, and the lists judged
+    (out of sample) apart from the lists served (``evaluation_lists``)."""
     from recommender import compare_methods
 
     with opened(db, read_only=True) as con:
@@ -255,9 +280,12 @@ def evaluate(
         k=k,
         ndcg_k=ndcg_k,
         random_state=random_state,
+        keep_lists=True,
     )
     with opened(db) as con:
-        Writer(con).save_evaluation(report.split, report.rows, model_id=model_id)
+        writer = Writer(con)
+        evaluation_id = writer.save_evaluation(report.split, report.rows, model_id=model_id)
+        writer.save_evaluation_lists(evaluation_id, report.lists)
     return report
 
 
@@ -366,10 +394,11 @@ def demo(
     finally:
         server.close()
     on_step(f"      {summary.describe()}")
-    on_step("[3/4] fitting the recommender (learned from the editorial links)")
+    on_step("[3/4] fitting the recommender (the learned ranker, TF-IDF or BM25: the best "
+            "on validation pages)")  # fmt: skip
     fitted = fit(db)
     on_step(f"      {fitted.model_id}: {fitted.n_lists} suggestions for "
-            f"{fitted.n_articles} articles")  # fmt: skip
+            f"{fitted.n_articles} articles; {fitted.method}: {fitted.choice}")  # fmt: skip
     on_step("[4/4] evaluating against the editors' links (newest 20% of articles held out)")
     report = evaluate(db)
     with opened(db, read_only=True) as con:

@@ -57,7 +57,7 @@ def json_for_html(data: Any, indent: int | None = 2) -> str:
 
 
 EXPORT_FORMATS = ("json", "csv", "html")
-LIST_COLUMNS = ["rank", "title", "url", "score", "shared_terms", "pinned"]
+LIST_COLUMNS = ["rank", "title", "url", "score", "shared_terms", "pinned", "backfill"]
 
 
 def _plain(value: Any) -> Any:
@@ -144,11 +144,14 @@ class ListItem(Protocol):
     def shared_terms(self) -> tuple[str, ...]: ...
     @property
     def pinned(self) -> bool: ...
+    @property
+    def backfill(self) -> bool: ...
 
 
 def list_rows(items: Sequence[ListItem], fmt: str) -> list[tuple]:
     """A list's rows for :func:`format_rows` under ``LIST_COLUMNS``; a table marks pins
-    with a word, csv and json keep the flag."""
+    and backfill (filling a list the model left short) with a word, csv and json keep
+    the flags."""
     return [
         (
             item.rank,
@@ -157,6 +160,7 @@ def list_rows(items: Sequence[ListItem], fmt: str) -> list[tuple]:
             item.score,
             list(item.shared_terms),
             ("pinned" if item.pinned else "") if fmt == "table" else item.pinned,
+            ("backfill" if item.backfill else "") if fmt == "table" else item.backfill,
         )
         for item in items
     ]
@@ -170,6 +174,7 @@ def item_json(item: ListItem) -> dict[str, Any]:
         "score": item.score,
         "shared_terms": list(item.shared_terms),
         "pinned": item.pinned,
+        "backfill": item.backfill,
     }
 
 

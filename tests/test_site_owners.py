@@ -132,7 +132,9 @@ def test_recommend_text_from_stdin(site):
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["rank", "title", "url", "score", "shared_terms", "pinned"]
+    assert lines[0].split() == [
+        "rank", "title", "url", "score", "shared_terms", "pinned", "backfill"
+    ]  # fmt: skip
     assert len(lines) == 2 + 3
 
 
@@ -261,7 +263,9 @@ def test_serve_answers_related_lists(site, server):
     assert [item["url"] for item in data["related"]][:2] == site["pins"]
     assert len(data["related"]) == 3 and data["related"][1]["title"] == SCRIPT_TITLE
     assert site["blocked"] not in {item["url"] for item in data["related"]}
-    assert set(data["related"][2]) == {"url", "title", "score", "shared_terms", "pinned"}
+    assert set(data["related"][2]) == {
+        "url", "title", "score", "shared_terms", "pinned", "backfill"
+    }  # fmt: skip
     status, data = get(related_url(server, site["source"], k="40", fresh_days="60"))
     assert status == 200 and [item["url"] for item in data["related"]][:2] == site["pins"]
 

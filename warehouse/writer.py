@@ -158,6 +158,8 @@ _RECOMMENDATION_COLUMNS = (
     ("target_url", "VARCHAR"),
     ("score", "DOUBLE"),
     ("shared_terms", "VARCHAR[]"),
+    ("backfill", "BOOLEAN"),
+    ("in_sample", "BOOLEAN"),
 )
 
 
@@ -766,30 +768,38 @@ class Writer:
         params: Mapping[str, object],
         n_articles: int,
         path: str | None = None,
+        choice: Mapping[str, object] | None = None,
     ) -> None:
-        """Record a fitted model (idempotent on ``model_id``)."""
+        """Record a fitted model (idempotent on ``model_id``); ``choice``: why its method
+        serves the lists (every candidate's validation score...)."""
         self.con.execute(
-            "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (model_id) DO UPDATE"
-            " SET params = excluded.params, n_articles = excluded.n_articles,"
-            " path = excluded.path",
-            [model_id, _now(), method, json.dumps(dict(params), default=str), n_articles, path],
-        )
+            "INSERT INTO models (model_id, created_at, method, params, n_articles, path, choice)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model_id) DO UPDATE"
+            # refitted now: the newest again (another method may have served meanwhile)
+            " SET created_at = excluded.created_at, params = excluded.params,"
+            " n_articles = excluded.n_articles, path = excluded.path, choice = excluded.choice",
+            [
+                model_id, _now(), method, json.dumps(dict(params), default=str), n_articles, path,
+                None if choice is None else json.dumps(dict(choice), default=str),
+            ],
+        )  # fmt: skip
 
-    def save_recommendations(
-        self,
-        model_id: str,
-        rows: Iterable[tuple[str, int, str, float, Sequence[str]]],
-    ) -> int:
-        """Replace a model's lists with ``(source_url, rank, target_url, score, terms)`` rows.
+    def save_recommendations(self, model_id: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Replace a model's lists with ``(source_url, rank, target_url, score, terms,
+        backfill, in_sample)`` rows (the last two may be left out: false, NULL).
 
         One set-based insert per 200,000 rows: a million rows take seconds, not minutes.
         """
-        table = [(model_id, s, r, t, float(score), list(terms)) for s, r, t, score, terms in rows]
+        table = [
+            (model_id, s, r, t, float(score), list(terms), bool(rest[0]) if rest else False,
+             None if len(rest) < 2 or rest[1] is None else bool(rest[1]))
+            for s, r, t, score, terms, *rest in rows
+        ]  # fmt: skip
         with self._transaction():
             self.con.execute("DELETE FROM recommendations WHERE model_id = ?", [model_id])
             for start in range(0, len(table), 200_000):
                 self._insert(
-                    "INSERT INTO recommendations SELECT * FROM {rows}",
+                    "INSERT INTO recommendations BY NAME SELECT * FROM {rows}",
                     _RECOMMENDATION_COLUMNS,
                     table[start : start + 200_000],
                 )
@@ -842,6 +852,46 @@ class Writer:
         )
         return evaluation_id
 
+    def save_evaluation_lists(self, evaluation_id: int, rows: Iterable[Any]) -> int:
+        """Store the lists an evaluation judged (out of sample), apart from the lists
+        served; return how many rows.
+
+        Each row has the attributes (or is the tuple) ``mode, method, source_url, rank,
+        target_url, score, relevant`` (``recommender.evaluation.ListRow``).
+        """
+        table = []
+        for row in rows:
+            fields = (
+                tuple(getattr(row, name) for name in _LIST_FIELDS)
+                if hasattr(row, "source_url")
+                else tuple(row)
+            )
+            mode, method, source, rank, target, score, relevant = fields
+            table.append(
+                (evaluation_id, mode, method, source, int(rank), target,
+                 _float_or_none(score), bool(relevant))
+            )  # fmt: skip
+        with self._transaction():
+            for start in range(0, len(table), 200_000):
+                self._insert(
+                    "INSERT INTO evaluation_lists BY NAME SELECT * FROM {rows}",
+                    _EVALUATION_LIST_COLUMNS,
+                    table[start : start + 200_000],
+                )
+        return len(table)
+
+
+_LIST_FIELDS = ("mode", "method", "source_url", "rank", "target_url", "score", "relevant")
+_EVALUATION_LIST_COLUMNS = (
+    ("evaluation_id", "INTEGER"),
+    ("mode", "VARCHAR"),
+    ("method", "VARCHAR"),
+    ("source_url", "VARCHAR"),
+    ("rank", "INTEGER"),
+    ("target_url", "VARCHAR"),
+    ("score", "DOUBLE"),
+    ("editors_picked_it", "BOOLEAN"),
+)
 
 _EVALUATION_FIELDS = ("method", "metric", "value", "n_queries", "ci_low", "ci_high", "mode")
 

@@ -69,6 +69,7 @@ __all__ = [
     "MODES",
     "EvaluationReport",
     "EvaluationRow",
+    "ListRow",
     "Recommender",
     "bootstrap_interval",
     "evaluate",
@@ -191,6 +192,20 @@ class EvaluationRow:
     mode: str = "existing"
 
 
+@dataclass(frozen=True)
+class ListRow:
+    """One suggestion of a list that :func:`evaluate` judged: ``relevant`` when the
+    query's editors link to the target."""
+
+    mode: str
+    method: str
+    source_url: str
+    rank: int
+    target_url: str
+    score: float
+    relevant: bool
+
+
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
@@ -219,6 +234,9 @@ class EvaluationReport:
     sources : tuple of (int, int, int) or None
         Archived articles with a related block, archived articles, and editorial links:
         what the scores stand on (a score on a few detected blocks is not the site's).
+    lists : tuple of ListRow
+        The lists judged, when asked for (``keep_lists``): out of sample, one row per
+        (mode, method, query, rank).
     """
 
     rows: tuple[EvaluationRow, ...]
@@ -226,6 +244,7 @@ class EvaluationReport:
     confidence: float = 0.95
     n_bootstrap: int = 0
     sources: tuple[int, int, int] | None = None
+    lists: tuple[ListRow, ...] = ()
 
     @property
     def modes(self) -> list[str]:
@@ -543,6 +562,7 @@ def evaluate(
     confidence: float = 0.95,
     random_state: int = 0,
     split: str = "",
+    keep_lists: bool = False,
 ) -> EvaluationReport:
     """Score fitted recommenders on the queries the editors linked from.
 
@@ -580,6 +600,8 @@ def evaluate(
         Seeds the bootstrap; every method and metric uses the same resamples.
     split : str, default=""
         How the queries were held out, kept in the report.
+    keep_lists : bool, default=False
+        Keep the lists judged in the report (``lists``), e.g. to store them.
 
     Returns
     -------
@@ -624,12 +646,19 @@ def evaluate(
     depth = max(k, ndcg_k, *ks)
     metrics = _metric_functions(k, ks, ndcg_k, depth)
     rows = []
+    lists: list[ListRow] = []
     for method, model in models.items():
         if mode == "existing":
             suggestions = model.recommend_all(depth, urls=judged)
         else:
             suggestions = model.recommend_new(query_articles, depth)
         ranked = {q: [s.target_url for s in suggestions[q]] for q in judged}
+        if keep_lists:
+            lists += [
+                ListRow(mode, method, q, rank, s.target_url, s.score, s.target_url in truth[q])
+                for q in judged
+                for rank, s in enumerate(suggestions[q][:depth], start=1)
+            ]
         scores = np.array(
             [[score(ranked[q], truth[q]) for q in judged] for score in metrics.values()]
         )
@@ -654,5 +683,9 @@ def evaluate(
             share = catalogue_coverage([ranked[q] for q in judged], catalogue, k)
             rows.append(EvaluationRow(method, f"coverage@{k}", share, len(judged), mode=mode))
     return EvaluationReport(
-        tuple(rows), split=split, confidence=confidence, n_bootstrap=int(n_bootstrap)
+        tuple(rows),
+        split=split,
+        confidence=confidence,
+        n_bootstrap=int(n_bootstrap),
+        lists=tuple(lists),
     )
