@@ -17,6 +17,7 @@ fits. Pure: no archive.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +26,10 @@ from scipy import sparse
 
 from .suggestion import Suggestion
 
-__all__ = ["backfill_candidates", "fill_lists"]
+__all__ = ["MAX_CELLS", "backfill_candidates", "fill_lists"]
+
+#: Most similarities held at once by :func:`fill_lists` (dense float64: 32 MB).
+MAX_CELLS = 4_000_000
 
 
 def _tfidf_part(model: Any) -> Any | None:
@@ -50,31 +54,49 @@ def _text_scores(model: Any, rows: np.ndarray) -> np.ndarray | None:
     return np.asarray(sparse.csr_matrix(product).todense(), dtype=np.float64)
 
 
-def _order(model: Any, row: int, scores: np.ndarray | None) -> np.ndarray:
-    """Every other fitted row, in backfill order (see the module docstring)."""
-    n = len(model.urls_)
-    similar = np.zeros(n, dtype=np.float64) if scores is None else scores
-    published = np.asarray(model.published_, dtype=np.float64)
+#: Each model's rows newest first, found once: (the ``published_`` it was found from,
+#: the order).
+_NEWEST: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _newest_first(model: Any) -> np.ndarray:
+    """The fitted rows newest first, undated last, ties by URL."""
+    published = model.published_
+    cached = _NEWEST.get(model)
+    if cached is not None and cached[0] is published:
+        return cached[1]
+    times = np.asarray(published, dtype=np.float64)
+    undated = np.isnan(times)
+    order = np.lexsort((np.arange(times.size), np.where(undated, 0.0, -times), undated))
+    _NEWEST[model] = (published, order)
+    return order
+
+
+def _order(model: Any, row: int, scores: np.ndarray | None, depth: int) -> np.ndarray:
+    """The first ``depth`` other fitted rows in backfill order (see the module docstring)."""
+    if scores is not None:
+        similar = scores.copy()
+        similar[row] = 0.0
+        positive = np.flatnonzero(similar > 0)
+    else:
+        similar, positive = np.zeros(0), np.zeros(0, dtype=np.intp)
+    if positive.size > depth:  # keep the best, ties at the cut included (sorted below)
+        values = similar[positive]
+        positive = positive[values >= np.partition(values, positive.size - depth)[-depth]]
+    # rows are URLs in order, so ties break by URL
+    positive = positive[np.lexsort((positive, -similar[positive]))][:depth]
+    if positive.size >= depth:
+        return positive
+    newest = _newest_first(model)
+    taken = np.zeros(len(model.urls_), dtype=bool)
+    taken[positive] = True
+    taken[row] = True
+    rest = newest[~taken[newest]]
     rubriques = getattr(model, "rubriques_", None)
     if rubriques is not None and rubriques[row] is not None:
-        other_rubrique = rubriques != rubriques[row]
-    else:
-        other_rubrique = np.ones(n, dtype=bool)
-    positive = similar > 0
-    undated = np.isnan(published) & ~positive
-    newest = np.where(undated | positive, 0.0, -published)
-    # lexsort: the last key sorts first. Rows are URLs in order, so ties break by URL.
-    order = np.lexsort(
-        (
-            np.arange(n),
-            newest,
-            undated,
-            np.where(positive, False, other_rubrique),
-            np.where(positive, -similar, 0.0),
-            ~positive,
-        )
-    )
-    return order[order != row]
+        same = rubriques[rest] == rubriques[row]
+        rest = np.concatenate([rest[same], rest[~same]])
+    return np.concatenate([positive, rest[: depth - positive.size]]).astype(np.intp)
 
 
 def _shared_terms(model: Any, row: int, targets: np.ndarray) -> list[tuple[str, ...]]:
@@ -112,7 +134,7 @@ def backfill_candidates(
     if scores is None:
         found = _text_scores(model, np.array([row], dtype=np.intp))
         scores = None if found is None else found[0]
-    targets = _order(model, row, scores)[: max(0, int(depth))]
+    targets = _order(model, row, scores, max(0, int(depth)))
     values = np.zeros(targets.size) if scores is None else np.maximum(scores[targets], 0.0)
     terms = [
         found if value > 0 else ()
@@ -138,14 +160,16 @@ def fill_lists(
     k : int
         The length wanted.
     chunk_size : int, default=256
-        Short sources whose similarities are computed at once.
+        Short sources whose similarities are computed at once (fewer on a large corpus:
+        at most ``MAX_CELLS`` similarities at once).
     """
     filled: dict[str, tuple[list[Suggestion], list[Suggestion]]] = {
         source: (list(items), []) for source, items in lists.items()
     }
     short = [source for source, items in lists.items() if len(items) < k]
-    for start in range(0, len(short), chunk_size):
-        block = short[start : start + chunk_size]
+    step = max(1, min(chunk_size, MAX_CELLS // max(1, len(model.urls_))))
+    for start in range(0, len(short), step):
+        block = short[start : start + step]
         rows = np.array([model.index_[source] for source in block], dtype=np.intp)
         scores = _text_scores(model, rows)
         for i, source in enumerate(block):

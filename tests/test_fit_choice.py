@@ -14,9 +14,13 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from recommender import TfidfRecommender
+from recommender.backfill import fill_lists
 from recommender.choice import CANDIDATES, best_method, choose_method
+from recommender.rules import Rules, related_lists
 from tests.conftest import run_relnews
 from warehouse import Reader, opened
+from warehouse.model import Article, DateValue
 
 K = 10
 
@@ -189,3 +193,36 @@ def test_tie_goes_to_the_simpler_and_no_link_means_tfidf(crawled_demo):
         articles = Reader(con).articles()
     choice = choose_method(articles, [])
     assert choice.method == "tfidf" and "no editorial link" in choice.reason
+
+
+def _article(name: str, day: int, rubrique: str, words: str) -> Article:
+    published = DateValue(datetime(2024, 1, day), "meta", "day")
+    return Article(f"https://news.test/{name}.htm", name, body=words, published=published,
+                   rubrique=rubrique)  # fmt: skip
+
+
+def test_backfill_order_relaxes_the_date_rule_then_takes_the_rubrique_newest():
+    corpus = [
+        _article("a", 1, "x", "alpha beta"),  # the oldest: no older candidate at all
+        _article("b", 2, "x", "alpha gamma"),  # newer, shares a word with a
+        _article("c", 3, "y", "delta"),
+        _article("d", 5, "y", "epsilon"),
+        _article("e", 4, "x", "zeta"),
+    ]
+    model = TfidfRecommender(max_df=1.0).fit(corpus)
+    source = "https://news.test/a.htm"
+    lists = model.recommend_all(4)
+    assert lists[source] == []
+    own, extra = fill_lists(model, lists, 4)[source]
+    names = [item.target_url.rsplit("/", 1)[1] for item in extra]
+    # the similar one whatever its date, then rubrique x's newest, then the newest
+    assert own == [] and names == ["b.htm", "e.htm", "d.htm", "c.htm"]
+    assert extra[0].score > 0 and extra[0].shared_terms == ("alpha",)
+    assert [item.score for item in extra[1:]] == [0.0, 0.0, 0.0]
+    # the lists readers see: same order, marked, and a block still holds
+    blocked = Rules.from_rows([("*", "https://news.test/e.htm", "block")])
+    titles = {article.url: article.title for article in corpus}
+    shown = related_lists(model, [source], 3, blocked, titles)[source]
+    assert [(item.title, item.backfill) for item in shown] == [
+        ("b", True), ("d", True), ("c", True)
+    ]  # fmt: skip
