@@ -13,6 +13,8 @@ import duckdb
 
 from conftest import run_relnews
 from demosite.content import RelatedItem
+from warehouse import connect
+from warehouse.database import migrations
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -103,3 +105,68 @@ def test_links_appear_and_disappear_between_crawls_and_reanalysis_moves_nothing(
     assert sorted(query(db, "SELECT source_url, target_url FROM current_links")) == current_before
     # between two crawls, the reanalysis in between (or after) changes nothing
     assert sql_rows(db, f"SELECT * FROM link_changes({first_crawl}, {reanalysis})") == changes
+
+
+def test_an_archive_from_before_link_history_keeps_its_links_and_loses_reanalysis_runs(
+    crawled_demo, tmp_path: Path
+):
+    # An archive as relnews stored them before migration 0009: one crawl, then a
+    # reanalysis that moved the links' last run of the pages it re-read.
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db), config={"storage_compatibility_version": "v1.0.0"})
+    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY,"
+                " applied_at TIMESTAMP NOT NULL DEFAULT now())")  # fmt: skip
+    for name, sql in migrations():
+        if name >= "0009":
+            break
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+    tables = [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'"
+            " AND table_name <> 'schema_migrations'"
+        ).fetchall()
+    ]
+    con.execute(f"ATTACH '{crawled_demo[0]}' AS crawled (READ_ONLY)")
+    for table in tables:  # the columns the old schema has (later migrations add some)
+        columns = ", ".join(
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns()"
+                " WHERE database_name = 'old' AND table_name = ?",
+                [table],
+            ).fetchall()
+        )
+        con.execute(f"INSERT INTO main.{table} SELECT {columns} FROM crawled.main.{table}")
+    con.execute("DETACH crawled")
+    (reanalysis,) = con.execute(
+        "INSERT INTO crawl_runs (run_id, site, profile, started_at, status)"
+        " SELECT max(run_id) + 1, 'all', 'reanalyse:demo', now(), 'finished' FROM crawl_runs"
+        " RETURNING run_id"
+    ).fetchone()
+    reread = "(SELECT url FROM articles ORDER BY url LIMIT 100)"
+    con.execute(f"UPDATE articles SET last_seen_run = ? WHERE url IN {reread}", [reanalysis])
+    con.execute(f"UPDATE related_links SET last_seen_run = ? WHERE source_url IN {reread}",
+                [reanalysis])  # fmt: skip
+    current = sorted(con.execute("SELECT source_url, target_url FROM current_links").fetchall())
+    moved = con.execute(
+        "SELECT count(*) FROM related_links WHERE last_seen_run = ?", [reanalysis]
+    ).fetchone()[0]
+    con.close()
+    assert len(current) >= 1000 and moved >= 100
+
+    connect(db).close()  # migrates
+
+    assert sorted(query(db, "SELECT source_url, target_url FROM current_links")) == current
+    (crawl,) = query(db, "SELECT min(run_id) FROM crawl_runs")[0]
+    assert query(db, "SELECT DISTINCT last_seen_run FROM related_links") == [(crawl,)]
+    assert dict(query(db, "SELECT kind, count(*) FROM link_sightings GROUP BY kind")) == {
+        "crawl": len(current),
+        "reanalyse": moved,
+    }
+    assert (
+        dict(query(db, "SELECT kind, count(*) FROM page_reads GROUP BY kind"))["reanalyse"] == 100
+    )
+    appeared = query(db, f"SELECT count(*) FROM link_changes(0, {crawl})")
+    assert appeared == [(len(current),)]
