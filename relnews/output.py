@@ -190,8 +190,9 @@ def format_export(
 ) -> str:
     """Every article's list, for a site's templates.
 
-    json: ``{source_url: [{rank, url, title, score, shared_terms, pinned}, ...]}``, one
-    key per article, so a template looks its list up by URL; csv: one row per (source,
+    json: ``{source_url: [{rank, url, title, score, shared_terms, pinned, backfill},
+    ...]}``, one key per article, so a template looks its list up by URL (``backfill``:
+    the item fills a list the model left short); csv: one row per (source,
     rank); html: one block per article (none for an empty list) rendered by
     :func:`relnews.widgets.render_export` with ``heading``, ``language``, ``facts``
     (dates, excerpts), the site's ``templates`` folder and ``now`` (for ages).
