@@ -626,20 +626,91 @@ def export(
     help="The port (0 picks a free one).",
 )
 @fresh_days_option
+@click.option(
+    "--max-age",
+    default=60,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Seconds a browser or cache may keep a list (Cache-Control; 0: no-cache).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A site whose pages may call the service from the browser "
+    "(https://www.example.org); repeat for more.",
+)
+@click.option(
+    "--editor",
+    is_flag=True,
+    help="Let the curation page (/curate) pin, unpin and block: from loopback, or with --token.",
+)
+@click.option(
+    "--token",
+    envvar="RELNEWS_EDITOR_TOKEN",
+    default=None,
+    help="The secret a change needs (Authorization: Bearer ...); required for "
+    "--editor beyond loopback. Also read from RELNEWS_EDITOR_TOKEN.",
+)
+@click.option(
+    "--reload-interval",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds between two looks at the archive for a new model or rules.",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A folder whose related.html replaces the widget template of GET /related.html.",
+)
 @clean_errors  # fmt: skip
-def serve(db: Path, host: str, port: int, fresh_days: float | None) -> None:
-    """Answer GET /related?url=URL&k=5 with the article's list as JSON; GET /health.
+def serve(
+    db: Path,
+    host: str,
+    port: int,
+    fresh_days: float | None,
+    max_age: int,
+    cors_origins: tuple[str, ...],
+    editor: bool,
+    token: str | None,
+    reload_interval: float,
+    templates: Path | None,
+) -> None:
+    """Serve the lists: GET /related?url=URL&k=5 (JSON; /related.html: the widget),
+    POST /related with a draft's title and text, GET /health, and the curation page
+    /curate.
 
-    Example: relnews serve --port 8000 --db news.duckdb
+    Lists are answered from memory and reloaded when a newer model or new rules are
+    stored, so the service keeps answering while a crawl writes the archive.
+
+    Example: relnews serve --port 8000 --db news.duckdb --editor
     """
-    from relnews.serve import make_server
+    from relnews.serve import ServeSettings, make_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    settings = ServeSettings(
+        max_age=max_age,
+        cors_origins=cors_origins,
+        editor=editor,
+        token=token or None,
+        reload_interval=reload_interval,
+    )
     try:
-        server = make_server(db, host, port, fresh_days=fresh_days)
+        server = make_server(
+            db, host, port, fresh_days=fresh_days, settings=settings, templates=templates
+        )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from error
-    click.echo(f"serving {db} on {server.url} (GET /related?url=...&k=5, GET /health)")
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    mode = "editor" if editor else "read-only"
+    click.echo(
+        f"serving {db} on {server.url} (GET /related?url=...&k=5, POST /related, "
+        f"GET /health; curation page {server.url}curate, {mode})"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

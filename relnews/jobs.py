@@ -6,6 +6,7 @@ logic lives in those packages. The command line calls these.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from recommender.rules import (
     RelatedArticle,
     Rules,
     check_rule,
+    parse_scope,
     related_lists,
 )
 from relnews.errors import JobError
@@ -135,7 +137,11 @@ def _all_lists(
 
 
 def _archived(reader: Reader, url: str, db: str | Path) -> str:
-    """The archived URL for ``url`` (through aliases and redirects), or a clear error."""
+    """The archived URL for ``url`` (through aliases and redirects), or a clear error;
+    a scope (``rubrique:...``, see :mod:`recommender.rules`) as given."""
+    with contextlib.suppress(ValueError):
+        if parse_scope(url) is not None:
+            return url
     resolved = reader.resolve_url(url)
     if resolved is None:
         raise WarehouseError(f"{url} is not in {db}: crawl it first")
@@ -150,7 +156,7 @@ def recommend(
     with opened(db, read_only=True) as con:
         reader = Reader(con)
         resolved = _archived(reader, url, db)
-        rules = Rules.from_rows(reader.editor_rules(resolved).rows)
+        rules = Rules.from_rows(reader.editor_rules(resolved).rows, reader.article_facts())
         titles = reader.live_titles()
     _, model = load_model(db)
     return related_lists(model, [resolved], k, rules, titles, fresh_days=fresh_days)[resolved]
@@ -173,7 +179,7 @@ def recommend_text(
     published up to now, the '*' blocks applied, the window counted back from now."""
     with opened(db, read_only=True) as con:
         reader = Reader(con)
-        rules = Rules.from_rows(reader.editor_rules().rows)
+        rules = Rules.from_rows(reader.editor_rules().rows, reader.article_facts())
         titles = reader.live_titles()
     _, model = load_model(db)
     lists = related_lists(
@@ -188,7 +194,7 @@ def export_lists(
     """Every live article's list from the newest fitted model, rules applied, by URL."""
     with opened(db, read_only=True) as con:
         reader = Reader(con)
-        rules = Rules.from_rows(reader.editor_rules().rows)
+        rules = Rules.from_rows(reader.editor_rules().rows, reader.article_facts())
         titles = reader.live_titles()
     _, model = load_model(db)
     sources = [url for url in model.urls_ if url in titles]
@@ -197,6 +203,11 @@ def export_lists(
 
 
 # -- editors' rules ---------------------------------------------------------------------
+
+
+#: Seconds a pin or block waits for the archive while a crawl writes a batch or a
+#: running `relnews serve` reads it.
+RULE_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -215,24 +226,24 @@ def set_rule(
 ) -> RuleChange:
     """Pin a target for a source, or block it (for one source, or '*' for all)."""
     check_rule(rule, source, target, ())  # before any lookup: a pin for every list
-    with opened(db, read_only=True) as con:
+    with opened(db, read_only=True, wait=RULE_WAIT) as con:
         reader = Reader(con)
         source_url = source if source == ANY_SOURCE else _archived(reader, source, db)
         target_url = _archived(reader, target, db)
         everywhere = Rules.from_rows(reader.editor_rules(ANY_SOURCE).rows).blocks_for(None)
     warning = check_rule(rule, source_url, target_url, everywhere)
-    with opened(db) as con:
+    with opened(db, wait=RULE_WAIT) as con:
         status = Writer(con).set_editor_rule(source_url, target_url, rule, note)
     return RuleChange(rule, source_url, target_url, status, warning)
 
 
 def remove_rule(db: str | Path, rule: str, source: str, target: str) -> RuleChange:
     """Drop a pin or a block (URLs resolved as when they were set)."""
-    with opened(db, read_only=True) as con:
+    with opened(db, read_only=True, wait=RULE_WAIT) as con:
         reader = Reader(con)
         source_url = source if source == ANY_SOURCE else reader.resolve_url(source) or source
         target_url = reader.resolve_url(target) or target
-    with opened(db) as con:
+    with opened(db, wait=RULE_WAIT) as con:
         removed = Writer(con).remove_editor_rule(source_url, target_url, rule)
     if not removed:
         where = "every list" if source_url == ANY_SOURCE else source_url

@@ -9,7 +9,8 @@ or changed rules are stored, builds a new snapshot and swaps it in at once; when
 archive cannot be read (a crawl holds it, it moved), the current snapshot keeps serving.
 
 Endpoints: ``GET|HEAD /related?url=&k=&fresh_days=`` (with ``ETag``, ``Cache-Control``
-and CORS for the configured origins), ``POST /related`` with a draft's ``title`` and
+and CORS for the configured origins), ``GET /related.html`` (the same list as the
+site's widget, :mod:`relnews.widgets`), ``POST /related`` with a draft's ``title`` and
 ``text`` as JSON, ``GET /health``, and the curation page ``GET /curate`` with its JSON
 API under ``/api/``; its changes (pin, unpin, block, unblock) need the editor mode, on
 loopback or with a token. Every error is JSON: ``{"error": "..."}``.
@@ -56,6 +57,7 @@ from recommender.rules import (
 )
 from recommender.suggestion import Suggestion
 from relnews.output import item_json, json_for_html
+from relnews.widgets import Widgets
 from warehouse import Reader, WarehouseError, connect
 
 log = logging.getLogger("relnews.serve")
@@ -113,7 +115,8 @@ class Snapshot:
     titles: dict[str, str]
     published: dict[str, float]
     aliases: dict[str, str]
-    stored: dict[str, list[tuple[str, float, tuple[str, ...]]]]
+    stored: dict[str, list[tuple[str, float, tuple[str, ...], bool]]]
+    widgets: Widgets
     rules_rows: tuple[tuple[Any, ...], ...]
     rules: Rules
     loaded_at: str
@@ -136,7 +139,8 @@ class Snapshot:
         """The list readers see: the stored list with the rules applied, asking the model
         for a longer one only when the rules or the window leave it short of ``k``."""
         stored = self.stored.get(source, ())
-        suggestions = [Suggestion(target, score, terms) for target, score, terms in stored]
+        suggestions = [Suggestion(target, score, terms) for target, score, terms, _ in stored]
+        filled = {target for target, _, _, backfill in stored if backfill}
         since = fresh_since(self.published.get(source, math.nan), fresh_days, time.time())
         ruled = apply_rules(
             suggestions,
@@ -166,6 +170,7 @@ class Snapshot:
                 None if math.isnan(s.score) else s.score,
                 tuple(s.shared_terms),
                 s.pinned,
+                backfill=not s.pinned and s.target_url in filled,
             )
             for rank, s in enumerate(ruled, start=1)
         ]
@@ -199,24 +204,34 @@ class RelatedService:
         The default freshness window of the lists (a request may give its own).
     wait : float
         Seconds to wait for the archive at start and on a change an editor makes.
+    templates : path or None
+        A folder whose ``related.html`` replaces the default widget template.
     """
 
-    def __init__(self, db: str | Path, fresh_days: float | None = None, wait: float = 10.0):
+    def __init__(
+        self,
+        db: str | Path,
+        fresh_days: float | None = None,
+        wait: float = 10.0,
+        templates: str | Path | None = None,
+    ):
         self.db = Path(db)
+        self.templates = templates
         self.fresh_days = fresh_days
         self.wait = wait
         self.archive = "readable"
-        self._lock = threading.Lock()  # one reload at a time
+        self._lock = _file_lock(self.db)
         with self._reader(wait) as reader:
             self.snapshot = self._load(reader, None)
 
     @contextlib.contextmanager
     def _reader(self, wait: float) -> Iterator[Reader]:
-        con = connect(self.db, read_only=True, wait=wait)
-        try:
-            yield Reader(con)
-        finally:
-            con.close()
+        with self._lock:
+            con = connect(self.db, read_only=True, wait=wait)
+            try:
+                yield Reader(con)
+            finally:
+                con.close()
 
     def _load(self, reader: Reader, current: Snapshot | None) -> Snapshot:
         """A snapshot of the archive now, keeping what ``current`` has that has not changed
@@ -248,6 +263,7 @@ class RelatedService:
             published=published_times(model),
             aliases=reader.aliases(),
             stored=reader.stored_lists(model_id),
+            widgets=Widgets.from_reader(reader, self.templates),
             rules_rows=rules_rows,
             rules=Rules.from_rows(rules_rows, reader.article_facts()),
             loaded_at=now,
@@ -305,12 +321,14 @@ class RelatedService:
             "archive": self.archive,
         }
 
-    def related_answer(self, url: str, k: int, fresh_days: float | None) -> tuple[str, bytes]:
-        """The JSON answer for an archived article's list and its ETag, from the cache
-        of the current snapshot when it was asked before."""
+    def related_answer(
+        self, url: str, k: int, fresh_days: float | None, html: bool = False
+    ) -> tuple[str, bytes]:
+        """The answer for an archived article's list (JSON, or the widget's HTML) and its
+        ETag, from the cache of the current snapshot when it was asked before."""
         snapshot = self.snapshot
         fresh_days = self.fresh_days if fresh_days is None else fresh_days
-        key = (url, k, fresh_days)
+        key = (url, k, fresh_days, html)
         answer = snapshot.answers.get(key)
         if answer is not None:
             return answer
@@ -324,12 +342,15 @@ class RelatedService:
                 "since, or gone)",
             )
         items = snapshot.related(resolved, k, fresh_days)
-        data = {
-            "url": resolved,
-            "model": snapshot.model_id,
-            "related": [item_json(item) for item in items],
-        }
-        body = json_for_html(data, indent=None).encode("utf-8")
+        if html:
+            body = snapshot.widgets.render(resolved, items).encode("utf-8")
+        else:
+            data = {
+                "url": resolved,
+                "model": snapshot.model_id,
+                "related": [item_json(item) for item in items],
+            }
+            body = json_for_html(data, indent=None).encode("utf-8")
         answer = (f'"{snapshot.version}-{zlib.crc32(body):08x}"', body)
         if len(snapshot.answers) >= MAX_CACHED:
             snapshot.answers.clear()
@@ -434,10 +455,11 @@ class RelatedService:
         if rule is None:
             raise RequestError(400, "action must be pin, unpin, block or unblock")
         try:
-            if adding:
-                change = jobs.set_rule(self.db, rule, source, target, note)
-            else:
-                change = jobs.remove_rule(self.db, rule, source, target)
+            with self._lock:
+                if adding:
+                    change = jobs.set_rule(self.db, rule, source, target, note)
+                else:
+                    change = jobs.remove_rule(self.db, rule, source, target)
         except RuleError as error:
             raise RequestError(400, str(error)) from error
         except WarehouseError as error:
@@ -456,8 +478,23 @@ class RelatedService:
         }
 
 
+_FILE_LOCKS: dict[Path, threading.RLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(db: Path) -> threading.RLock:
+    """One use of an archive at a time in this process, whichever service asks: DuckDB
+    refuses a second connection to a file with another configuration (an editor's
+    write beside the watcher's read)."""
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(db.resolve(), threading.RLock())
+
+
 #: What a snapshot keeps from the last one while its model stays the newest.
-_KEPT = ("model_id", "method", "fitted_at", "model", "titles", "published", "aliases", "stored")
+_KEPT = (
+    "model_id", "method", "fitted_at", "model", "titles", "published", "aliases", "stored",
+    "widgets",
+)  # fmt: skip
 
 
 def _scoped(text: str) -> bool:
@@ -565,7 +602,7 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
 
         return endpoint
 
-    async def related_get(request: Request) -> Response:
+    async def related_get(request: Request, html: bool = False) -> Response:
         params = request.query_params
         url = (params.getlist("url") or [""])[-1].strip()
         if not url:
@@ -574,12 +611,16 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         fresh_days = _number(params, "fresh_days", float, None)
         if fresh_days is not None and fresh_days < 0:
             raise RequestError(400, "fresh_days must be >= 0")
-        etag, body = service.related_answer(url, k, fresh_days)
+        etag, body = service.related_answer(url, k, fresh_days, html)
         headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Origin"}
         match = request.headers.get("if-none-match")
         if match and etag in {tag.strip() for tag in match.split(",")}:
             return Response(status_code=304, headers=headers)
-        return Response(body, media_type="application/json", headers=headers)
+        media = "text/html; charset=utf-8" if html else "application/json"
+        return Response(body, media_type=media, headers=headers)
+
+    async def related_html(request: Request) -> Response:
+        return await related_get(request, html=True)
 
     async def related_post(request: Request) -> Response:
         draft = await _json_body(request, MAX_DRAFT_BYTES)
@@ -674,6 +715,7 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         routes=[
             Route("/related", guarded(related_get), methods=["GET", "HEAD"]),
             Route("/related", guarded(related_post), methods=["POST"]),
+            Route("/related.html", guarded(related_html), methods=["GET", "HEAD"]),
             Route("/health", guarded(health), methods=["GET", "HEAD"]),
             Route("/", guarded(curate), methods=["GET", "HEAD"]),
             Route("/curate", guarded(curate), methods=["GET", "HEAD"]),
@@ -831,6 +873,7 @@ def make_server(
     fresh_days: float | None = None,
     idle_timeout: float = IDLE_TIMEOUT,
     settings: ServeSettings | None = None,
+    templates: str | Path | None = None,
 ) -> RelnewsServer:
     """A server for ``db``'s newest model, bound but not yet serving (port 0: any free one).
 
@@ -847,5 +890,5 @@ def make_server(
             f"the editor mode on {host} needs a token (--token or RELNEWS_EDITOR_TOKEN): "
             "anyone who reaches the port could change the lists"
         )
-    service = RelatedService(db, fresh_days=fresh_days)
+    service = RelatedService(db, fresh_days=fresh_days, templates=templates)
     return RelnewsServer(service, host, port, settings, idle_timeout=idle_timeout)

@@ -298,13 +298,13 @@ def test_serve_keeps_the_archive_free_and_applies_new_rules(site, server):
     # the file, and the server takes the new rule in at its next look (every 2 s).
     other = site["default"][1]["url"]
     target = site["default"][-1]["url"]
-    run_relnews("pin", other, target, "--db", str(site["db"]))
+    run_relnews("pin", other, target, "--db", str(site["db"]), own_process=True)
     try:
         first_pinned[0] = False
         first = first_of_list_within(server, other)
         assert (first["url"], first["pinned"]) == (target, True)
     finally:
-        run_relnews("unpin", other, target, "--db", str(site["db"]))
+        run_relnews("unpin", other, target, "--db", str(site["db"]), own_process=True)
     first_pinned[0] = True
     assert not first_of_list_within(server, other)["pinned"]
 

@@ -153,9 +153,11 @@ def _check_migrated(con: duckdb.DuckDBPyConnection, path: Path, allow_empty: boo
 
 
 @contextlib.contextmanager
-def opened(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def opened(
+    path: str | Path, read_only: bool = False, wait: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """``connect`` as a context manager that always closes the file."""
-    con = connect(path, read_only=read_only)
+    con = connect(path, read_only=read_only, wait=wait)
     try:
         yield con
     finally:

@@ -265,21 +265,24 @@ class Reader:
             return {}
         return {"method": row[0], "fitted_at": row[1], "n_articles": row[2]}
 
-    def stored_lists(self, model_id: str) -> dict[str, list[tuple[str, float, tuple[str, ...]]]]:
-        """Every stored list of a model, by source, best first: (target, score, terms)."""
-        lists: dict[str, list[tuple[str, float, tuple[str, ...]]]] = {}
+    def stored_lists(
+        self, model_id: str
+    ) -> dict[str, list[tuple[str, float, tuple[str, ...], bool]]]:
+        """Every stored list of a model, by source, best first: (target, score, terms,
+        backfill)."""
+        lists: dict[str, list[tuple[str, float, tuple[str, ...], bool]]] = {}
         terms_seen: dict[tuple[str, ...], tuple[str, ...]] = {}
         result = self.con.execute(
-            "SELECT source_url, target_url, score, shared_terms FROM recommendations"
-            " WHERE model_id = ? ORDER BY source_url, rank",
+            "SELECT source_url, target_url, score, shared_terms, coalesce(backfill, false)"
+            " FROM recommendations WHERE model_id = ? ORDER BY source_url, rank",
             [model_id],
         )
         while batch := result.fetchmany(50_000):
-            for source, target, score, terms in batch:
+            for source, target, score, terms, backfill in batch:
                 shared = tuple(terms or ())
                 # one tuple per distinct set of terms: lists of a big site repeat them
                 shared = terms_seen.setdefault(shared, shared)
-                lists.setdefault(source, []).append((target, float(score), shared))
+                lists.setdefault(source, []).append((target, float(score), shared, backfill))
         return lists
 
     def aliases(self) -> dict[str, str]:
@@ -296,7 +299,7 @@ class Reader:
         return self.query(
             "SELECT coalesce(c.target_article, c.target_url) AS url,"
             " coalesce(t.title, c.anchor_text) AS title,"
-            " c.anchor_text, c.position, c.displayed_age, s.fetched_at AS archived_at"
+            " c.anchor_text, c.position, c.displayed_age, s.last_seen_at AS archived_at"
             " FROM current_links c JOIN latest_articles s ON s.url = c.source_url"
             " LEFT JOIN latest_articles t ON t.url = c.target_article"
             " WHERE c.source_url = ? ORDER BY c.position",

@@ -1,0 +1,385 @@
+"""`relnews serve` as a site's pages, a browser and an editor use it: lists over real
+HTTP on 127.0.0.1 (caching headers, CORS, drafts, errors), and the curation page driven
+in Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import run_relnews
+from relnews.serve import ServeSettings, make_server
+from warehouse import Article, DateValue, Fetch, PageRecord, Writer, opened
+
+SCRIPT_TITLE = "Le sommeil <script>window.hacked=1</script> des adolescents & les écrans"
+CHROMIUM = Path("/usr/bin/chromium")
+DRAFT = (
+    "Les écrans du soir retardent l'endormissement des adolescents. Une équipe a suivi "
+    "des lycéens qui regardaient leur téléphone au lit : la lumière bleue décale "
+    "l'horloge interne, la mélatonine baisse et les nuits raccourcissent. "
+)
+
+
+def sql(db, query: str, params=()) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def archive(refreshed_demo, tmp_path_factory):
+    """A fitted copy of the demo archive with one more article whose title holds markup."""
+    db = refreshed_demo.copy_to(tmp_path_factory.mktemp("serve"))
+    source, published = sql(
+        db,
+        "SELECT url, published_at FROM latest_articles WHERE published_at IS NOT NULL"
+        " ORDER BY published_at DESC, url LIMIT 1",
+    )[0]
+    base = source.split("/news/")[0]
+    url = f"{base}/news/sommeil/le-sommeil-des-adolescents_9998.htm"
+    article = Article(
+        url=url,
+        title=SCRIPT_TITLE,
+        lead="Les écrans le soir décalent le sommeil des adolescents.",
+        body="Le sommeil des adolescents souffre des écrans et de la lumière bleue le soir. " * 5,
+        published=DateValue(published - timedelta(days=1), "json-ld", "day"),
+        rubrique="Sommeil",
+    )
+    fetch = Fetch(url, datetime(2026, 11, 1), 200, url, body=b"<html>x</html>")
+    with opened(db) as con:
+        writer = Writer(con)
+        run = writer.start_run(base.split("/")[2], "test")
+        writer.write_pages(run, [PageRecord(fetch, article)])
+        writer.finish_run(run, "finished")
+    run_relnews("fit", "--db", str(db))
+    return {"db": db, "script_url": url, "source": source}
+
+
+class Running:
+    """A server for the archive, serving in a thread of the test's process."""
+
+    def __init__(self, db: Path, settings: ServeSettings) -> None:
+        self.server = make_server(db, port=0, settings=settings)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = self.server.url
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                call(self.url + "health")
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(10)
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(archive):
+    running = Running(
+        archive["db"],
+        ServeSettings(max_age=120, cors_origins=("https://www.example.org",), reload_interval=0.5),
+    )
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def editor(archive):
+    running = Running(archive["db"], ServeSettings(editor=True, reload_interval=0.5))
+    yield running
+    running.close()
+
+
+def call(url: str, method: str = "GET", body: bytes | None = None, headers=None):
+    """(status, headers, body) of a request; HTTP errors are answers too."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def related(running: Running, url: str, **params) -> str:
+    return running.url + "related?" + urllib.parse.urlencode({"url": url, **params})
+
+
+def post_json(url: str, data, headers=None):
+    return call(
+        url,
+        "POST",
+        json.dumps(data).encode("utf-8"),
+        {"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+# -- the lists over HTTP --------------------------------------------------------------
+
+
+def test_get_head_etag_and_cache_control(archive, served):
+    status, headers, body = call(related(served, archive["source"], k="4"))
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    assert headers["Cache-Control"] == "public, max-age=120"
+    data = json.loads(body)
+    assert data["url"] == archive["source"] and len(data["related"]) == 4
+    etag = headers["ETag"]
+    status, again, body = call(
+        related(served, archive["source"], k="4"), headers={"If-None-Match": etag}
+    )
+    assert status == 304 and body == b"" and again["ETag"] == etag
+    status, head, body = call(related(served, archive["source"], k="4"), method="HEAD")
+    assert status == 200 and body == b"" and head["ETag"] == etag
+    # another list, another tag
+    assert call(related(served, archive["source"], k="3"))[1]["ETag"] != etag
+
+
+def test_the_widget_is_served_in_the_site_language_and_escaped(archive, served):
+    source = archive["source"]
+    # from another process, as an editor's command line would
+    run_relnews("pin", source, archive["script_url"], "--db", str(archive["db"]), own_process=True)
+    try:
+        time.sleep(1.5)  # the server looks at the archive every 0.5 s here
+        url = served.url + "related.html?" + urllib.parse.urlencode({"url": source, "k": "10"})
+        status, headers, body = call(url)
+    finally:
+        run_relnews(
+            "unpin", source, archive["script_url"], "--db", str(archive["db"]), own_process=True
+        )
+    page = body.decode("utf-8")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "À lire aussi" in page and headers["ETag"]
+    assert "<script>" not in page and "&lt;script&gt;window.hacked" in page
+    assert page.count("<li") == 10
+
+
+def test_backfill_is_said_in_served_lists(archive, served):
+    filled = sql(
+        archive["db"],
+        "SELECT source_url, target_url FROM editors_vs_model WHERE backfill LIMIT 1",
+    )
+    assert filled, "the demo's oldest articles need backfill"
+    source, target = filled[0]
+    items = json.loads(call(related(served, source, k="10"))[2])["related"]
+    assert len(items) == 10
+    assert {item["url"] for item in items if item["backfill"]} >= {target}
+
+
+def test_cors_only_for_the_configured_origins(archive, served):
+    url = related(served, archive["source"])
+    _, headers, _ = call(url, headers={"Origin": "https://www.example.org"})
+    assert headers["Access-Control-Allow-Origin"] == "https://www.example.org"
+    _, headers, _ = call(url, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in headers
+    status, headers, _ = call(url, "OPTIONS", headers={
+        "Origin": "https://www.example.org", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})  # fmt: skip
+    assert status == 200 and "POST" in headers["Access-Control-Allow-Methods"]
+
+
+def test_a_draft_gets_a_list_of_archived_articles(archive, served):
+    status, _, body = post_json(
+        served.url + "related", {"title": "Le sommeil", "text": DRAFT, "k": 5}
+    )
+    assert status == 200
+    items = json.loads(body)["related"]
+    archived = {row[0] for row in sql(archive["db"], "SELECT url FROM articles")}
+    assert len(items) == 5 and {item["url"] for item in items} <= archived
+    assert any("sommeil" in " ".join(item["shared_terms"]) for item in items)
+
+
+def test_errors_are_json_in_one_line(archive, served):
+    cases = [
+        (related(served, "http://nowhere.test/x.htm"), "GET", None, 404),
+        (related(served, archive["source"], k="0"), "GET", None, 400),
+        (related(served, archive["source"], k="many"), "GET", None, 400),
+        (served.url + "related", "GET", None, 400),
+        (served.url + "nothing", "GET", None, 404),
+        (served.url + "related", "DELETE", None, 405),
+        (served.url + "related", "POST", b"{not json", 400),
+    ]
+    for url, method, body, expected in cases:
+        headers = {"Content-Type": "application/json"} if body else {}
+        status, answer_headers, answer = call(url, method, body, headers)
+        assert status == expected, (url, method)
+        assert answer_headers["Content-Type"].startswith("application/json")
+        message = json.loads(answer)["error"]
+        assert message and "\n" not in message and "Traceback" not in message
+    status, _, _ = post_json(served.url + "related", {"text": "x" * 2_000_000})
+    assert status == 413
+
+
+def test_health_says_which_model_and_when_it_was_fitted(archive, served):
+    status, _, body = call(served.url + "health")
+    data = json.loads(body)
+    model_id, created = sql(
+        archive["db"], "SELECT model_id, created_at FROM models ORDER BY created_at DESC LIMIT 1"
+    )[0]
+    assert status == 200 and data["status"] == "ok" and data["model"] == model_id
+    assert data["fitted_at"].startswith(created.isoformat(timespec="seconds"))
+    assert data["method"] and data["archive"] == "readable"
+
+
+def test_read_only_unless_the_editor_mode_is_on(archive, served):
+    status, _, body = post_json(
+        served.url + "api/rules",
+        {"action": "pin", "source": archive["source"], "target": archive["script_url"]},
+    )
+    assert status == 403 and "--editor" in json.loads(body)["error"]
+    assert not sql(archive["db"], "SELECT * FROM editor_rules")
+
+
+def test_the_editor_mode_beyond_loopback_needs_a_token(archive):
+    with pytest.raises(ValueError, match="token"):
+        make_server(archive["db"], host="0.0.0.0", port=0, settings=ServeSettings(editor=True))
+
+
+def test_a_token_guards_changes(archive):
+    running = Running(archive["db"], ServeSettings(editor=True, token="s3cret", reload_interval=0))
+    try:
+        change = {"action": "block", "source": archive["source"], "target": archive["script_url"]}
+        assert post_json(running.url + "api/rules", change)[0] == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert post_json(running.url + "api/rules", change, wrong)[0] == 401
+        right = {"Authorization": "Bearer s3cret"}
+        status, _, body = post_json(running.url + "api/rules", change, right)
+        assert status == 200 and json.loads(body)["status"] == "added"
+        listed = json.loads(call(related(running, archive["source"], k="20"))[2])["related"]
+        assert archive["script_url"] not in {item["url"] for item in listed}
+        change["action"] = "unblock"
+        assert post_json(running.url + "api/rules", change, right)[0] == 200
+        # a change from another site's page is refused even with no token set
+        other = {"Origin": "https://evil.example", **right}
+        assert post_json(running.url + "api/rules", {**change, "action": "block"}, other)[0] == 403
+    finally:
+        running.close()
+    assert not sql(archive["db"], "SELECT * FROM editor_rules")
+
+
+def test_a_block_by_url_pattern_holds_for_a_whole_section(archive, editor):
+    """'Never suggest anything from /cancer/ for /cardiologie/ pages.'"""
+    sources = [
+        url
+        for (url,) in sql(
+            archive["db"], "SELECT url FROM articles WHERE url LIKE '%/cardiologie/%'"
+        )
+    ]
+
+    def cancer_items(source):
+        items = json.loads(call(related(editor, source, k="10"))[2])["related"]
+        return [item["url"] for item in items if "/cancer/" in item["url"]]
+
+    assert sum(len(cancer_items(source)) for source in sources) > 0
+    change = {"action": "block", "source": "url:/cardiologie/", "target": "url:/cancer/"}
+    status, _, body = post_json(editor.url + "api/rules", change)
+    assert status == 200, body
+    try:
+        assert all(not cancer_items(source) for source in sources)
+        assert all(len(json.loads(call(related(editor, s, k="10"))[2])["related"]) == 10
+                   for s in sources[:5])  # fmt: skip
+    finally:
+        assert post_json(editor.url + "api/rules", {**change, "action": "unblock"})[0] == 200
+
+
+# -- the curation page, in a real browser ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    import tempfile
+
+    with playwright_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tempfile.mkdtemp(prefix="relnews-chromium-"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.dialogs = dialogs
+        yield page
+        context.close()
+
+
+def test_an_editor_searches_pins_and_the_next_request_shows_it(archive, editor, browser_page):
+    page = browser_page
+    page.goto(editor.url + "curate")
+    page.fill("#query", "sommeil adolescents")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#results button.open")
+    # the hostile title is shown as text, not run
+    assert SCRIPT_TITLE in page.text_content("#results")
+    page.click(f"#results button.open[data-url='{archive['script_url']}']")
+    page.wait_for_selector("#suggestions li")
+    assert page.text_content("#article-title") == SCRIPT_TITLE
+    assert page.evaluate("window.hacked") is None and not page.dialogs
+    assert page.locator("script").count() == 2  # the page's own: settings and curate.js
+    # each suggestion shows its score and shared terms
+    first = page.locator("#suggestions li").first.text_content()
+    assert "score " in first and "shared terms:" in first
+    # pin the third suggestion
+    third = page.locator("#suggestions li").nth(2)
+    target = third.get_attribute("data-url")
+    status, _, body = call(related(editor, archive["script_url"], k="5"))
+    assert json.loads(body)["related"][0]["url"] != target
+    third.locator("button[data-action=pin]").click()
+    page.wait_for_selector(f"#suggestions li.pinned[data-url='{target}']")
+    status, _, body = call(related(editor, archive["script_url"], k="5"))
+    first_item = json.loads(body)["related"][0]
+    assert (first_item["url"], first_item["pinned"]) == (target, True)
+    rules = sql(archive["db"], "SELECT source_url, target_url, rule FROM editor_rules")
+    assert (archive["script_url"], target, "pin") in rules
+    # unpin from the page: gone at the next request too
+    page.locator(f"#suggestions li.pinned[data-url='{target}'] button[data-action=unpin]").click()
+    page.wait_for_selector(f"#suggestions li[data-url='{target}']:not(.pinned)")
+    assert "removed" in page.text_content("#status")
+    status, _, body = call(related(editor, archive["script_url"], k="5"))
+    assert not json.loads(body)["related"][0]["pinned"]
+
+
+def test_the_editors_block_shows_beside_with_its_age(archive, editor, browser_page):
+    page = browser_page
+    linked = sql(
+        archive["db"],
+        "SELECT source_url, count(*) FROM current_links GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+    )[0]
+    page.goto(editor.url + "curate")
+    page.fill("#query", linked[0])
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#results button.open")
+    page.click("#results button.open")
+    page.wait_for_selector("#editors li")
+    assert page.locator("#editors li").count() == linked[1]
+    assert "days ago" in page.text_content("#editors-age")
+
+
+def test_a_read_only_page_offers_no_changes(archive, served, browser_page):
+    page = browser_page
+    page.goto(served.url + "curate")
+    page.fill("#query", "sommeil adolescents")
+    page.click("#search button[type=submit]")
+    page.wait_for_selector("#results button.open")
+    page.click("#results button.open")
+    page.wait_for_selector("#suggestions li")
+    assert page.locator("button[data-action]").count() == 0
+    assert "Read-only" in page.text_content("header")
