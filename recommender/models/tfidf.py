@@ -229,16 +229,18 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         k = check_k(k)
         vector = sparse.csr_matrix(self.vectorizer_.transform([self._document(title, "", text)]))
         vector.sort_indices()
-        # The archive's matrix times the new vector, not the vector times the matrix's
-        # transpose: that would copy the whole matrix into another layout on every call.
-        scores = sparse.csr_matrix((self.matrix_ @ vector.T).T)
-        scores.sort_indices()
+        # One pass over the archive's matrix with the new text as a dense vector: a
+        # sparse product would pass twice (sizing, then filling) and copy the result.
+        dense = np.zeros(self.matrix_.shape[1], dtype=self.matrix_.dtype)
+        dense[vector.indices] = vector.data
+        scores = self.matrix_ @ dense
+        rows = np.flatnonzero(scores > 0)
         source_time = to_timestamp(published_before)
         return self._select(
             vector.indices,
             vector.data,
-            scores.indices,
-            scores.data,
+            rows,
+            scores[rows],
             source_time=source_time,
             exclude=None,
             before=not math.isnan(source_time),

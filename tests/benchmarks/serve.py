@@ -4,13 +4,13 @@
                                      [--rebuild]
 
 Builds (once, cached in ``tests/benchmarks/.cache/serve-N/``; ``--rebuild`` builds it
-again) an archive of ``--articles`` synthetic articles (the corpus of ``scale.py``:
-topics, rubriques, tags, dates over ten years) written through ``Writer.write_pages``
-like a crawl's, then ``relnews fit`` (the real job: the model, every article's top-10
-list stored). Then starts ``relnews serve`` in its own process and loads it from this
-one with ``--clients`` concurrent keep-alive HTTP/1.1 connections (asyncio, raw sockets:
-a client that costs little next to the server on a 2-core machine), measuring each
-request from its first byte sent to its last byte read:
+again; each run works on a copy) an archive of ``--articles`` synthetic articles (the
+corpus of ``scale.py``: topics, rubriques, tags, dates over ten years) written through
+``Writer.write_pages`` like a crawl's, then ``relnews fit`` (the real job: the model,
+every article's top-10 list stored). Then starts ``relnews serve`` in its own process
+and loads it from this one with ``--clients`` concurrent keep-alive HTTP/1.1 connections
+(asyncio, raw sockets: a client that costs little next to the server on a 2-core
+machine), measuring each request from its first byte sent to its last byte read:
 
 1. baseline: ``GET /health`` (a constant answer of the same stack), ``--seconds`` / 4;
 2. ``GET /related?url=U&k=5`` for random archived URLs, ``--seconds``: requests per
@@ -252,6 +252,13 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         build(db, args.articles)
+    # The crawl of phase 4 writes into the archive: it gets a copy, the cache stays as built.
+    work = folder / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    shutil.copy(db, work / db.name)
+    shutil.copytree(db.with_suffix(".models"), work / (db.stem + ".models"))
+    db = work / db.name
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
