@@ -311,7 +311,7 @@ def browser_page():
             executable_path=str(CHROMIUM),
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
         )  # fmt: skip
         page = context.new_page()
         dialogs: list[str] = []
