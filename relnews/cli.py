@@ -269,8 +269,13 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
 @db_option()
 @crawl_options
 @click.option("-k", default=10, show_default=True, help="Suggestions stored per article.")
+@click.option("--method", type=click.Choice(["auto", "learned", "tfidf", "bm25"]),
+              default="auto", show_default=True,
+              help="The method of the refit, as `relnews fit --method`.")  # fmt: skip
 @clean_errors
-def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **options: Any) -> None:
+def refresh(
+    db: Path, profile_name: str, urls: tuple[str, ...], k: int, method: str, **options: Any
+) -> None:
     """Incremental crawl, then refit, new lists and evaluation if anything changed.
 
     For cron and systemd timers (--quiet: errors and one summary line). Exit code: 0
@@ -287,6 +292,7 @@ def refresh(db: Path, profile_name: str, urls: tuple[str, ...], k: int, **option
         urls,
         overrides=crawl_overrides(**options),
         k=k,
+        method=method,
         on_step=(lambda message: None) if quiet else lambda m: click.echo(f"refresh: {m}"),
     )
     if result.report is not None and not quiet:
@@ -489,7 +495,8 @@ def unpin(source: str, target: str, db: Path) -> None:
     "--source",
     default=ANY_SOURCE,
     show_default=True,
-    help="Only in this article's list (default: in every list).",
+    help="Only in this article's list, or in the lists of a scope (rubrique:NAME, "
+    "tag:NAME, url:PATTERN) (default: in every list).",
 )
 @db_option()
 @click.option("--note", help="Why, for the other editors (shown by `relnews rules`).")
@@ -497,7 +504,12 @@ def unpin(source: str, target: str, db: Path) -> None:
 def block(target: str, source: str, db: Path, note: str | None) -> None:
     """Never suggest TARGET: in any list, or only in --source's list. A block wins over a pin.
 
+    TARGET (and --source) may be a scope instead of an article: rubrique:NAME, tag:NAME
+    or url:PATTERN (a glob on the URL's path, or a part of it without wildcards).
+
     Example: relnews block http://127.0.0.1:8765/news/retracted_7.htm --note "retracted"
+
+    Example: relnews block url:/cancer/ --source url:/sport/
     """
     _echo_change(_jobs().set_rule(db, "block", source, target, note))
 

@@ -331,8 +331,10 @@ def refresh(
     overrides: dict[str, Any] | None = None,
     k: int = 10,
     on_step: Callable[[str], None] = lambda message: None,
+    method: str = "auto",
 ) -> RefreshResult:
-    """Incremental crawl, then refit, new lists and evaluation when the archive changed.
+    """Incremental crawl, then refit (``method`` as :func:`fit`'s), new lists and
+    evaluation when the archive changed.
 
     Holds the archive's lock throughout, so two refreshes never overlap (the second one
     raises :class:`warehouse.LockHeld` at once).
@@ -357,7 +359,7 @@ def refresh(
         if changed or not has_model:
             on_step("fitting the model and writing new lists")
             try:
-                fitted = fit(db, k=k)
+                fitted = fit(db, k=k, method=method)
             except WarehouseError as error:
                 notes.append(f"not fitted: {error}")
         else:

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -311,7 +312,8 @@ def browser_page():
             executable_path=str(CHROMIUM),
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"],
         )  # fmt: skip
         page = context.new_page()
         dialogs: list[str] = []
@@ -383,3 +385,38 @@ def test_a_read_only_page_offers_no_changes(archive, served, browser_page):
     page.wait_for_selector("#suggestions li")
     assert page.locator("button[data-action]").count() == 0
     assert "Read-only" in page.text_content("header")
+
+
+def test_a_block_by_rubrique_from_the_command_line_holds_in_exported_lists(archive, tmp_path):
+    rubriques = dict(sql(archive["db"], "SELECT url, rubrique FROM latest_articles"))
+    args = ("--db", str(archive["db"]))
+
+    def exported() -> dict[str, list[dict]]:
+        out = tmp_path / "lists.json"
+        run_relnews("export", "--format", "json", "-k", "10", "--output", str(out), *args)
+        return json.loads(out.read_text("utf-8"))
+
+    def crossings(lists) -> list[tuple[str, str]]:
+        """(source rubrique, target rubrique) of every suggestion across two rubriques."""
+        return [
+            (rubriques[source], rubriques[item["url"]])
+            for source, items in lists.items()
+            for item in items
+            if rubriques.get(item["url"]) != rubriques.get(source)
+        ]
+
+    before = exported()
+    # the pair of rubriques the model links most across: the block has work to do
+    (source_rubrique, target_rubrique), _ = Counter(crossings(before)).most_common(1)[0]
+    run_relnews("block", f"rubrique:{target_rubrique.upper()}", "--source",
+                f"rubrique:{source_rubrique}", *args, own_process=True)  # fmt: skip
+    try:
+        assert f"rubrique:{target_rubrique.upper()}" in run_relnews("rules", *args).stdout
+        after = exported()
+        assert (source_rubrique, target_rubrique) not in crossings(after)
+        assert all(len(items) == 10 for items in after.values())
+        # other sections' lists still suggest the blocked rubrique
+        assert any(pair[1] == target_rubrique for pair in crossings(after))
+    finally:
+        run_relnews("unblock", f"rubrique:{target_rubrique.upper()}", "--source",
+                    f"rubrique:{source_rubrique}", *args, own_process=True)  # fmt: skip
