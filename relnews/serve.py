@@ -238,7 +238,7 @@ class RelatedService:
         (the model and its lists when no newer one was fitted)."""
         model_id = reader.latest_model_id()
         rules_rows = tuple(tuple(row) for row in reader.editor_rules().rows)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if current is not None and current.model_id == model_id:
             rules = Rules.from_rows(rules_rows, reader.article_facts())
             return Snapshot(
@@ -633,6 +633,11 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         data = await run_in_threadpool(service.draft, title, text, k)
         return _json(data)
 
+    async def related_any(request: Request) -> Response:
+        if request.method == "POST":
+            return await related_post(request)
+        return await related_get(request)
+
     async def health(request: Request) -> Response:
         return _json(service.health())
 
@@ -691,7 +696,11 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         return _error(404, "try GET /related?url=...&k=5, POST /related, /health or /curate")
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        return _error(405, f"{request.method} is not answered here")
+        answer = _error(405, f"{request.method} is not answered here")
+        allowed = getattr(exc, "headers", None) or {}
+        if "Allow" in allowed:
+            answer.headers["Allow"] = allowed["Allow"]
+        return answer
 
     async def failed(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
@@ -713,8 +722,7 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         )
     return Starlette(
         routes=[
-            Route("/related", guarded(related_get), methods=["GET", "HEAD"]),
-            Route("/related", guarded(related_post), methods=["POST"]),
+            Route("/related", guarded(related_any), methods=["GET", "HEAD", "POST"]),
             Route("/related.html", guarded(related_html), methods=["GET", "HEAD"]),
             Route("/health", guarded(health), methods=["GET", "HEAD"]),
             Route("/", guarded(curate), methods=["GET", "HEAD"]),

@@ -222,6 +222,8 @@ def test_errors_are_json_in_one_line(archive, served):
         assert message and "\n" not in message and "Traceback" not in message
     status, _, _ = post_json(served.url + "related", {"text": "x" * 2_000_000})
     assert status == 413
+    status, headers, _ = call(served.url + "related", "DELETE")
+    assert set(headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
 
 
 def test_health_says_which_model_and_when_it_was_fitted(archive, served):
