@@ -28,7 +28,7 @@ import threading
 import time
 import unicodedata
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,7 @@ from recommender.suggestion import Suggestion
 from relnews.output import item_json, json_for_html
 from relnews.widgets import Widgets
 from warehouse import Reader, WarehouseError, connect
+from warehouse.reader import StoredLists
 
 log = logging.getLogger("relnews.serve")
 
@@ -115,7 +116,7 @@ class Snapshot:
     titles: dict[str, str]
     published: dict[str, float]
     aliases: dict[str, str]
-    stored: dict[str, list[tuple[str, float, tuple[str, ...], bool]]]
+    stored: StoredLists
     widgets: Widgets
     rules_rows: tuple[tuple[Any, ...], ...]
     rules: Rules
@@ -138,7 +139,7 @@ class Snapshot:
     def related(self, source: str, k: int, fresh_days: float | None) -> list[RelatedArticle]:
         """The list readers see: the stored list with the rules applied, asking the model
         for a longer one only when the rules or the window leave it short of ``k``."""
-        stored = self.stored.get(source, ())
+        stored = self.stored.get(source)
         suggestions = [Suggestion(target, score, terms) for target, score, terms, _ in stored]
         filled = {target for target, _, _, backfill in stored if backfill}
         since = fresh_since(self.published.get(source, math.nan), fresh_days, time.time())
@@ -222,7 +223,8 @@ class RelatedService:
         self.archive = "readable"
         self._lock = _file_lock(self.db)
         with self._reader(wait) as reader:
-            self.snapshot = self._load(reader, None)
+            build = self._load(reader, None)
+        self.snapshot = build()
 
     @contextlib.contextmanager
     def _reader(self, wait: float) -> Iterator[Reader]:
@@ -233,49 +235,58 @@ class RelatedService:
             finally:
                 con.close()
 
-    def _load(self, reader: Reader, current: Snapshot | None) -> Snapshot:
-        """A snapshot of the archive now, keeping what ``current`` has that has not changed
-        (the model and its lists when no newer one was fitted)."""
+    def _load(self, reader: Reader, current: Snapshot | None) -> Callable[[], Snapshot]:
+        """What a snapshot of the archive now needs from it, and the function that builds
+        the snapshot once the archive is let go (reading the model file, building the
+        rules need no connection: a crawl waiting to write waits less). What ``current``
+        has that has not changed is kept (the model and its lists when no newer one was
+        fitted)."""
         model_id = reader.latest_model_id()
         rules_rows = tuple(tuple(row) for row in reader.editor_rules().rows)
+        facts = reader.article_facts()
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if current is not None and current.model_id == model_id:
-            rules = Rules.from_rows(rules_rows, reader.article_facts())
-            return Snapshot(
-                **{
-                    **{name: getattr(current, name) for name in _KEPT},
-                    "rules_rows": rules_rows,
-                    "rules": rules,
-                    "loaded_at": now,
-                }
+            kept = {name: getattr(current, name) for name in _KEPT}
+            return lambda: Snapshot(
+                **kept,
+                rules_rows=rules_rows,
+                rules=Rules.from_rows(rules_rows, facts),
+                loaded_at=now,
             )
-        model_id, path = model_file(reader, self.db)
         started = time.monotonic()
-        model = read_model(path)
+        model_id, path = model_file(reader, self.db)
         info = reader.model_info(model_id)
         fitted = info.get("fitted_at")
-        snapshot = Snapshot(
-            model_id=model_id,
-            method=str(info.get("method", type(model).__name__)),
-            fitted_at=fitted.isoformat(timespec="seconds") + "Z" if fitted else None,
-            model=model,
-            titles=reader.live_titles(),
-            published=published_times(model),
-            aliases=reader.aliases(),
-            stored=reader.stored_lists(model_id),
-            widgets=Widgets.from_reader(reader, self.templates),
-            rules_rows=rules_rows,
-            rules=Rules.from_rows(rules_rows, reader.article_facts()),
-            loaded_at=now,
-        )
-        log.info(
-            "serving model %s (%s, %d lists) loaded in %.1f s",
-            model_id,
-            snapshot.method,
-            len(snapshot.stored),
-            time.monotonic() - started,
-        )
-        return snapshot
+        fetched: dict[str, Any] = {
+            "model_id": model_id,
+            "fitted_at": fitted.isoformat(timespec="seconds") + "Z" if fitted else None,
+            "titles": reader.live_titles(),
+            "aliases": reader.aliases(),
+            "stored": reader.stored_lists(model_id),
+            "widgets": Widgets.from_reader(reader, self.templates),
+            "rules_rows": rules_rows,
+            "loaded_at": now,
+        }
+
+        def build() -> Snapshot:
+            model = read_model(path)
+            snapshot = Snapshot(
+                **fetched,
+                method=str(info.get("method", type(model).__name__)),
+                model=model,
+                published=published_times(model),
+                rules=Rules.from_rows(rules_rows, facts),
+            )
+            log.info(
+                "serving model %s (%s, %d lists) loaded in %.1f s",
+                model_id,
+                snapshot.method,
+                len(snapshot.stored),
+                time.monotonic() - started,
+            )
+            return snapshot
+
+        return build
 
     def reload(self, wait: float = 0.0) -> bool:
         """Look at the archive once; True when a new snapshot was swapped in. An archive
@@ -291,9 +302,10 @@ class RelatedService:
                     ):
                         self.archive = "readable"
                         return False
-                    self.snapshot = self._load(reader, current)
-                    self.archive = "readable"
-                    return True
+                    build = self._load(reader, current)
+                self.snapshot = build()
+                self.archive = "readable"
+                return True
             except (WarehouseError, OSError, ValueError) as error:
                 if self.archive == "readable":
                     log.warning("cannot read the archive (lists keep serving): %s", error)
