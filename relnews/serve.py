@@ -270,6 +270,8 @@ class RelatedService:
 
         def build() -> Snapshot:
             model = read_model(path)
+            if hasattr(model, "keep_term_index"):  # drafts scored through their own terms
+                model.keep_term_index()
             snapshot = Snapshot(
                 **fetched,
                 method=str(info.get("method", type(model).__name__)),

