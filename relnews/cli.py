@@ -689,6 +689,7 @@ def serve(
     editor: bool,
     token: str | None,
     reload_interval: float,
+    access_log: bool,
     templates: Path | None,
 ) -> None:
     """Serve the lists: GET /related?url=URL&k=5 (JSON; /related.html: the widget),
@@ -709,6 +710,7 @@ def serve(
         editor=editor,
         token=token or None,
         reload_interval=reload_interval,
+        access_log=access_log,
     )
     try:
         server = make_server(

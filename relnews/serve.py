@@ -56,7 +56,7 @@ from recommender.rules import (
     related_lists,
 )
 from recommender.suggestion import Suggestion
-from relnews.output import item_json, json_for_html
+from relnews.output import item_json, json_for_html, terminal_safe
 from relnews.widgets import Widgets
 from warehouse import Reader, WarehouseError, connect
 from warehouse.reader import StoredLists
@@ -480,7 +480,7 @@ class RelatedService:
             message = str(error)
             if "not in" in message or "no " in message[:3]:
                 raise RequestError(404, message.replace(str(self.db), "the archive")) from error
-            log.warning("cannot change a rule: %s", error)
+            log.warning("cannot change a rule: %s", terminal_safe(str(error)))
             raise RequestError(503, UNAVAILABLE) from error
         self.reload(wait=self.wait)
         return {
@@ -590,6 +590,8 @@ class ServeSettings:
         the editor mode listens beyond loopback.
     reload_interval : float
         Seconds between two looks at the archive (0: never, but on an editor's change).
+    access_log : bool
+        Whether to log every request (off by default: a line per request costs time).
     """
 
     max_age: int = DEFAULT_MAX_AGE
@@ -597,6 +599,42 @@ class ServeSettings:
     editor: bool = False
     token: str | None = None
     reload_interval: float = RELOAD_INTERVAL
+    access_log: bool = False
+
+
+class AccessLog:
+    """One log line per request (client, method, path, status, milliseconds), the path
+    with its control characters escaped: a request must not write to the terminal."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [0]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = scope["path"] + ("?" + query if query else "")
+            log.info(
+                "%s %s %s %d %.1f ms",
+                client[0],
+                scope["method"],
+                terminal_safe(target),
+                status[0],
+                1000 * (time.perf_counter() - started),
+            )
 
 
 def make_app(service: RelatedService, settings: ServeSettings | None = None) -> Starlette:
@@ -611,7 +649,7 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
             except RequestError as error:
                 return _error(error.status, str(error))
             except Exception:  # one bad request must not stop the server
-                log.exception("%s %s failed", request.method, request.url.path)
+                log.exception("%s %s failed", request.method, terminal_safe(request.url.path))
                 return _error(500, "internal error")
 
         return endpoint
@@ -719,10 +757,10 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
     async def failed(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             return _error(exc.status_code, str(exc.detail))
-        log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        log.error("%s %s failed: %s", request.method, terminal_safe(request.url.path), exc)
         return _error(500, "internal error")
 
-    middleware = []
+    middleware = [Middleware(AccessLog)] if settings.access_log else []
     if settings.cors_origins:
         middleware.append(
             Middleware(

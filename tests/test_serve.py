@@ -422,3 +422,17 @@ def test_a_block_by_rubrique_from_the_command_line_holds_in_exported_lists(archi
     finally:
         run_relnews("unblock", f"rubrique:{target_rubrique.upper()}", "--source",
                     f"rubrique:{source_rubrique}", *args, own_process=True)  # fmt: skip
+
+
+def test_the_access_log_escapes_what_a_request_holds(archive, caplog):
+    running = Running(archive["db"], ServeSettings(access_log=True, reload_interval=0))
+    try:
+        with caplog.at_level("INFO", logger="relnews.serve"):
+            call(running.url + "related%1b%5b2J?url=%1b]0;pwned%07")
+            call(related(running, archive["source"], k="2"))
+    finally:
+        running.close()
+    lines = [record.getMessage() for record in caplog.records if record.name == "relnews.serve"]
+    hostile = next(line for line in lines if "related\\x1b" in line)
+    assert "\x1b" not in hostile and "\x07" not in hostile and " 404 " in hostile
+    assert any(" GET /related?url=" in line and " 200 " in line for line in lines)
