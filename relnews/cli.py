@@ -678,6 +678,11 @@ def export(
     default=None,
     help="A folder whose related.html replaces the widget template of GET /related.html.",
 )
+@click.option(
+    "--access-log",
+    is_flag=True,
+    help="Log every request: client, method, path, status and milliseconds.",
+)
 @clean_errors  # fmt: skip
 def serve(
     db: Path,

@@ -19,7 +19,10 @@ machine), measuring each request from its first byte sent to its last byte read:
 3. ``POST /related`` with a 600-word draft from one client while the others keep asking
    for stored lists (``--seconds`` / 2): the drafts' p50 (goal: <= 50 ms), and the
    stored lists' p50 and p99 meanwhile;
-4. while ``relnews crawl`` of the demo site (served here) writes into the same archive:
+4. ``relnews pin`` in another process while every client asks for stored lists: how
+   long until the pin shows first in its list (the server looks every 2 s), and no
+   request may fail;
+5. while ``relnews crawl`` of the demo site (served here) writes into the same archive:
    every client asks for stored lists until the crawl ends; every answer must be a 200
    (goal: no request fails), and the crawl must finish.
 
@@ -204,6 +207,47 @@ def summary(name: str, tallies: list[Tally], seconds: float) -> dict[str, float]
     return figures
 
 
+async def pin_under_load(
+    host: str, port: int, db: Path, source: str, target: str, makers: list
+) -> tuple[float, list[Tally], float]:
+    """Load the server while ``relnews pin SOURCE TARGET`` runs in another process;
+    return how long after the pin was stored it showed first in SOURCE's list, the
+    clients' tallies and how long they ran."""
+    from urllib.parse import quote
+
+    done = asyncio.Event()
+    loading = asyncio.create_task(load(host, port, makers, None, stop=done.is_set))
+    started = time.perf_counter()
+    await asyncio.sleep(1.0)
+    pin = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "relnews", "pin", source, target, "--db", str(db),
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await pin.communicate()
+    if pin.returncode != 0:
+        raise RuntimeError(f"relnews pin failed: {err.decode()[-500:]}")
+    stored = time.perf_counter()
+    reader, writer = await asyncio.open_connection(host, port)
+    request = get_request(f"/related?url={quote(source, safe='')}&k=5")
+    while True:
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        body = json.loads(await reader.readexactly(length))
+        if body["related"] and body["related"][0]["url"] == target:
+            break
+        if time.perf_counter() - stored > 60:
+            raise RuntimeError("the pin did not show within 60 s")
+        await asyncio.sleep(0.05)
+    shown = time.perf_counter() - stored
+    writer.close()
+    await asyncio.sleep(1.0)
+    done.set()
+    tallies = await loading
+    return shown, tallies, time.perf_counter() - started
+
+
 def draft_text(words: int = 600) -> str:
     from scale import generate
 
@@ -300,6 +344,14 @@ def main() -> int:
         draft_figures = summary("POST /related (600-word draft)", tallies[:1], mixed_seconds)
         summary("GET /related beside the drafts", tallies[1:], mixed_seconds)
 
+        # an editor's pin from the command line while the clients keep asking
+        source, target = urls[0], urls[-1]
+        pinned_after, tallies, pin_seconds = asyncio.run(
+            pin_under_load(host, port, db, source, target, [stored_list] * args.clients)
+        )
+        pinning = summary("GET /related while a pin lands", tallies, pin_seconds)
+        say(f"{'':<34} the pin shows in the list {pinned_after:.1f} s after it was stored")
+
         # a crawl writing the same archive
         from demosite.server import DemoServer
 
@@ -335,6 +387,7 @@ def main() -> int:
         ("stored lists p99 (ms)", stored["p99_ms"], "<=", GOALS["p99_ms"]),
         ("draft p50 (ms)", draft_figures["p50_ms"], "<=", GOALS["draft_p50_ms"]),
         ("failed requests during the crawl", during["failures"], "<=", 0),
+        ("failed requests while a pin lands", pinning["failures"], "<=", 0),
         ("crawl exit code", crawl.returncode, "<=", 0),
     ]
     say("")
