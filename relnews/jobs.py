@@ -205,11 +205,6 @@ def export_lists(
 # -- editors' rules ---------------------------------------------------------------------
 
 
-#: Seconds a pin or block waits for the archive while a crawl writes a batch or a
-#: running `relnews serve` reads it.
-RULE_WAIT = 10.0
-
-
 @dataclass(frozen=True)
 class RuleChange:
     """What `pin`/`block` did, with the URLs as archived."""
@@ -226,24 +221,24 @@ def set_rule(
 ) -> RuleChange:
     """Pin a target for a source, or block it (for one source, or '*' for all)."""
     check_rule(rule, source, target, ())  # before any lookup: a pin for every list
-    with opened(db, read_only=True, wait=RULE_WAIT) as con:
+    with opened(db, read_only=True) as con:
         reader = Reader(con)
         source_url = source if source == ANY_SOURCE else _archived(reader, source, db)
         target_url = _archived(reader, target, db)
         everywhere = Rules.from_rows(reader.editor_rules(ANY_SOURCE).rows).blocks_for(None)
     warning = check_rule(rule, source_url, target_url, everywhere)
-    with opened(db, wait=RULE_WAIT) as con:
+    with opened(db) as con:
         status = Writer(con).set_editor_rule(source_url, target_url, rule, note)
     return RuleChange(rule, source_url, target_url, status, warning)
 
 
 def remove_rule(db: str | Path, rule: str, source: str, target: str) -> RuleChange:
     """Drop a pin or a block (URLs resolved as when they were set)."""
-    with opened(db, read_only=True, wait=RULE_WAIT) as con:
+    with opened(db, read_only=True) as con:
         reader = Reader(con)
         source_url = source if source == ANY_SOURCE else reader.resolve_url(source) or source
         target_url = reader.resolve_url(target) or target
-    with opened(db, wait=RULE_WAIT) as con:
+    with opened(db) as con:
         removed = Writer(con).remove_editor_rule(source_url, target_url, rule)
     if not removed:
         where = "every list" if source_url == ANY_SOURCE else source_url

@@ -436,3 +436,33 @@ def test_the_access_log_escapes_what_a_request_holds(archive, caplog):
     hostile = next(line for line in lines if "related\\x1b" in line)
     assert "\x1b" not in hostile and "\x07" not in hostile and " 404 " in hostile
     assert any(" GET /related?url=" in line and " 200 " in line for line in lines)
+
+
+def test_a_command_waits_while_another_process_reads_the_archive(archive):
+    """A server's look at the archive (or an analyst's query) in another process must not
+    make an unattended command fail: it waits, then does its work."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; "
+         "c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); "
+         "time.sleep(2); c.close()", str(archive["db"])],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        args = (archive["script_url"], "--note", "held", "--db", str(archive["db"]))
+        result = run_relnews("block", *args, own_process=True)
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(10)
+    try:
+        assert result.returncode == 0 and waited > 1.0
+        assert (archive["script_url"], "block") in {
+            (target, rule) for _, target, rule in sql(
+                archive["db"], "SELECT source_url, target_url, rule FROM editor_rules")
+        }  # fmt: skip
+    finally:
+        run_relnews("unblock", archive["script_url"], "--db", str(archive["db"]), own_process=True)

@@ -152,11 +152,18 @@ def _check_migrated(con: duckdb.DuckDBPyConnection, path: Path, allow_empty: boo
         )
 
 
+#: Seconds a command waits for the archive while another process holds it (a crawl
+#: writing a batch, `relnews serve` looking for a new model, an analyst's query)
+#: before it says so: an unattended job must not fail on a few milliseconds' overlap.
+BUSY_WAIT = 30.0
+
+
 @contextlib.contextmanager
 def opened(
-    path: str | Path, read_only: bool = False, wait: float = 0.0
+    path: str | Path, read_only: bool = False, wait: float = BUSY_WAIT
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``connect`` as a context manager that always closes the file."""
+    """``connect`` as a context manager that always closes the file; it waits up to
+    ``wait`` seconds while another process holds the file."""
     con = connect(path, read_only=read_only, wait=wait)
     try:
         yield con
