@@ -8,16 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-
-def relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """The archive's tables and views as ``(name, "table" or "view")``, by name."""
-    rows = con.execute(
-        "SELECT table_name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END"
-        " FROM information_schema.tables"
-        " WHERE table_schema = 'main' AND table_catalog = current_database()"
-        " ORDER BY table_name"
-    ).fetchall()
-    return [(str(name), str(kind)) for name, kind in rows]
+from warehouse.schema_doc import relations
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[str, int]:
@@ -26,7 +17,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[s
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
-    for name, _kind in relations(con):
+    for name in (relation.name for relation in relations(con)):
         target = folder / f"{name}.parquet"
         quoted = '"' + name.replace('"', '""') + '"'
         path = str(target).replace("'", "''")
