@@ -8,13 +8,18 @@ import shutil
 import subprocess
 import sys
 import traceback
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from demosite.server import DemoServer
+
+if TYPE_CHECKING:
+    from warehouse import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -91,6 +96,21 @@ def _in_folder(folder: Path):
         yield
     finally:
         os.chdir(before)
+
+
+def archive_article(
+    db: Path, article: Article, fetched_at: datetime = datetime(2026, 11, 1)
+) -> None:
+    """Store ``article`` in the archive at ``db`` as the one page of a finished crawl run
+    of its site: a test's own article (a title holding markup...) beside crawled ones."""
+    from warehouse import Fetch, PageRecord, Writer, opened
+
+    fetch = Fetch(article.url, fetched_at, 200, article.url, body=b"<html>x</html>")
+    with opened(db) as con:
+        writer = Writer(con)
+        run = writer.start_run(urllib.parse.urlsplit(article.url).netloc, "test")
+        writer.write_pages(run, [PageRecord(fetch, article)])
+        writer.finish_run(run, "finished")
 
 
 @pytest.fixture(scope="session")

@@ -11,15 +11,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import run_relnews
+from conftest import archive_article, run_relnews
 from relnews.serve import ServeSettings, make_server
-from warehouse import Article, DateValue, Fetch, PageRecord, Writer, opened
+from warehouse import Article, DateValue
 
 SCRIPT_TITLE = "Le sommeil <script>window.hacked=1</script> des adolescents & les écrans"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,12 +57,7 @@ def archive(refreshed_demo, tmp_path_factory):
         published=DateValue(published - timedelta(days=1), "json-ld", "day"),
         rubrique="Sommeil",
     )
-    fetch = Fetch(url, datetime(2026, 11, 1), 200, url, body=b"<html>x</html>")
-    with opened(db) as con:
-        writer = Writer(con)
-        run = writer.start_run(base.split("/")[2], "test")
-        writer.write_pages(run, [PageRecord(fetch, article)])
-        writer.finish_run(run, "finished")
+    archive_article(db, article)
     run_relnews("fit", "--db", str(db))
     return {"db": db, "script_url": url, "source": source}
 

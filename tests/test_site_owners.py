@@ -19,18 +19,18 @@ import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import duckdb
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, run_relnews
+from conftest import ROOT, archive_article, run_relnews
 from recommender import Suggestion
 from recommender.rules import Rules, apply_rules, fresh_since, ruled_lists
 from relnews.cli import cli
 from relnews.serve import make_server
-from warehouse import Article, DateValue, Fetch, PageRecord, Writer, opened
+from warehouse import Article, DateValue
 
 SCRIPT_TITLE = "Le sommeil <script>alert(1)</script> des adolescents & les écrans"
 NEW_TEXT = """Les écrans du soir retardent l'endormissement des adolescents
@@ -76,12 +76,7 @@ def site(crawled_demo, tmp_path_factory):
         published=DateValue(when, "json-ld", "day"),
         rubrique="Sommeil",
     )
-    fetch = Fetch(script_url, datetime(2026, 11, 1), 200, script_url, body=b"<html>x</html>")
-    with opened(db) as con:
-        writer = Writer(con)
-        run = writer.start_run(base.split("/")[2], "test")
-        writer.write_pages(run, [PageRecord(fetch, article)])
-        writer.finish_run(run, "finished")
+    archive_article(db, article)
     run_relnews("fit", "--db", str(db))
 
     default = recommend_json(db, source, "-k", "5")

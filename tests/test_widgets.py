@@ -14,7 +14,7 @@ import duckdb
 import lxml.html
 import pytest
 
-from conftest import ROOT, run_relnews
+from conftest import ROOT, archive_article, run_relnews
 from relnews.widgets import (
     EXCERPT_WORDS,
     ItemFacts,
@@ -28,7 +28,7 @@ from relnews.widgets import (
     render_related,
     site_language,
 )
-from warehouse import Article, DateValue, Fetch, PageRecord, Reader, Writer, opened
+from warehouse import Article, DateValue, Reader, opened
 
 HOSTILE_TITLE = 'Le sommeil <script>alert(1)</script> & "les" écrans'
 FRENCH_MONTH = re.compile(
@@ -76,12 +76,7 @@ def archive(crawled_demo, tmp_path_factory):
         rubrique="Sommeil",
         language="fr",
     )
-    fetch = Fetch(hostile, datetime(2026, 11, 1), 200, hostile, body=b"<html>x</html>")
-    with opened(db) as con:
-        writer = Writer(con)
-        run = writer.start_run(base.split("/")[2], "test")
-        writer.write_pages(run, [PageRecord(fetch, article)])
-        writer.finish_run(run, "finished")
+    archive_article(db, article)
     run_relnews("fit", "--db", str(db))
     run_relnews("pin", source, hostile, "--db", str(db))
     return {"db": db, "source": source, "hostile": hostile}
