@@ -19,17 +19,6 @@ from warehouse.database import STORAGE_VERSION, WarehouseError, opened
 _COPY = "relnews_copy"
 
 
-def storage_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str:
-    """The storage version ``database`` (default: ``con``'s own) is written in, as DuckDB
-    names it ("v1.0.0+": read by that DuckDB release and later ones)."""
-    row = con.execute(
-        "SELECT tags['storage_version'] FROM duckdb_databases()"
-        " WHERE database_name = coalesce(?, current_database())",
-        [database],
-    ).fetchone()
-    return str(row[0]) if row and row[0] is not None else "unknown"
-
-
 def export_db(
     db: str | Path, target: str | Path, version: str = STORAGE_VERSION
 ) -> dict[str, str | int]:
@@ -66,7 +55,7 @@ def export_db(
             ) from error
         try:
             con.execute(f"COPY FROM DATABASE {source} TO {_COPY}")
-            written = storage_version(con, _COPY)
+            written = _storage_version(con, _COPY)
             kinds = dict(
                 con.execute(
                     "SELECT table_type, count(*) FROM information_schema.tables"
@@ -93,3 +82,13 @@ def _quoted_name(con: duckdb.DuckDBPyConnection) -> str:
     row = con.execute("SELECT current_database()").fetchone()
     name = str(row[0]) if row else ""
     return '"' + name.replace('"', '""') + '"'
+
+
+def _storage_version(con: duckdb.DuckDBPyConnection, database: str) -> str:
+    """The storage version the database attached as ``database`` is written in, as DuckDB
+    names it ("v1.0.0+": read by that DuckDB release and later ones)."""
+    row = con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = ?",
+        [database],
+    ).fetchone()
+    return str(row[0]) if row and row[0] is not None else "unknown"
