@@ -11,7 +11,7 @@ candidates, which the output marks as *backfill*:
 
 Duck-typed on the fitted model (``urls_``, ``index_``, ``published_``, and where it has
 them ``rubriques_`` and a text matrix: ``matrix_``, ``tfidf_.matrix_`` or BM25's
-``weights_``/``queries_``), so that any recommender of the package, loaded from a file,
+``queries_`` and ``score_block``), so that any recommender of the package, loaded from a file,
 fits. Pure: no archive.
 """
 
@@ -45,10 +45,12 @@ def _text_scores(model: Any, rows: np.ndarray) -> np.ndarray | None:
     a dense array of shape (len(rows), n_articles), or None when the model reads no text."""
     tfidf = _tfidf_part(model)
     if tfidf is not None:
+        # The articles' matrix times the rows, not the rows times its transpose: that
+        # would copy the whole matrix into another layout on every call.
         matrix = tfidf.matrix_
-        product = matrix[rows] @ matrix.T
-    elif hasattr(model, "weights_") and hasattr(model, "queries_"):  # BM25
-        product = model.queries_[rows] @ model.weights_.T
+        product = (matrix @ matrix[rows].T).T
+    elif hasattr(model, "score_block") and hasattr(model, "queries_"):  # BM25
+        product = model.score_block(model.queries_[rows])
     else:
         return None
     return np.asarray(sparse.csr_matrix(product).todense(), dtype=np.float64)
