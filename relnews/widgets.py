@@ -441,22 +441,13 @@ class Widgets:
     templates: str | Path | None = None
 
     @classmethod
-    def from_reader(
-        cls, reader: Reader, templates: str | Path | None = None, language: str | None = None
-    ) -> Widgets:
-        """Every live article's facts; ``language`` defaults to the site's own."""
+    def from_reader(cls, reader: Reader, templates: str | Path | None = None) -> Widgets:
+        """Every live article's facts, in the site's own language."""
         facts = gather_facts(reader)
         _template(templates)  # a missing or broken site template fails at load, not per request
-        return cls(facts, language or site_language(facts.values()), templates)
+        return cls(facts, site_language(facts.values()), templates)
 
-    def render(
-        self,
-        source: str,
-        items: Sequence[ListItem],
-        *,
-        now: datetime | None = None,
-        heading: str | None = None,
-    ) -> str:
+    def render(self, source: str, items: Sequence[ListItem], *, now: datetime | None = None) -> str:
         """One list as HTML (:func:`render_related`), ages as at ``now``."""
         return render_related(
             source,
@@ -464,6 +455,5 @@ class Widgets:
             language=self.language,
             facts=self.facts,
             templates=self.templates,
-            heading=heading,
             now=now,
         )
