@@ -18,7 +18,7 @@ fits. Pure: no archive.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,9 +26,9 @@ from scipy import sparse
 
 from .suggestion import Suggestion
 
-__all__ = ["MAX_CELLS", "backfill_candidates", "fill_lists"]
+__all__ = ["MAX_CELLS", "backfill_candidates", "fill_lists", "text_scores"]
 
-#: Most similarities held at once by :func:`fill_lists` (dense float64: 32 MB).
+#: Most similarities held at once by :func:`text_scores` (dense float64: 32 MB).
 MAX_CELLS = 4_000_000
 
 
@@ -54,6 +54,21 @@ def _text_scores(model: Any, rows: np.ndarray) -> np.ndarray | None:
     else:
         return None
     return np.asarray(sparse.csr_matrix(product).todense(), dtype=np.float64)
+
+
+def text_scores(
+    model: Any, sources: Sequence[str], chunk_size: int = 256
+) -> Iterator[tuple[str, np.ndarray | None]]:
+    """Each source's text similarity with every fitted article (the ``scores`` of
+    :func:`backfill_candidates`; None when the model reads no text), computed
+    ``chunk_size`` sources at once (fewer on a large corpus: at most :data:`MAX_CELLS`
+    similarities at once), in the order of ``sources``."""
+    step = max(1, min(chunk_size, MAX_CELLS // max(1, len(model.urls_))))
+    for start in range(0, len(sources), step):
+        block = sources[start : start + step]
+        scores = _text_scores(model, np.array([model.index_[s] for s in block], dtype=np.intp))
+        for i, source in enumerate(block):
+            yield source, None if scores is None else scores[i]
 
 
 #: Each model's rows newest first, found once: (the ``published_`` it was found from,
@@ -169,17 +184,10 @@ def fill_lists(
         source: (list(items), []) for source, items in lists.items()
     }
     short = [source for source, items in lists.items() if len(items) < k]
-    step = max(1, min(chunk_size, MAX_CELLS // max(1, len(model.urls_))))
-    for start in range(0, len(short), step):
-        block = short[start : start + step]
-        rows = np.array([model.index_[source] for source in block], dtype=np.intp)
-        scores = _text_scores(model, rows)
-        for i, source in enumerate(block):
-            own, extra = filled[source]
-            taken = {item.target_url for item in own}
-            need = k - len(own)
-            found = backfill_candidates(
-                model, source, need + len(taken), None if scores is None else scores[i]
-            )
-            extra += [item for item in found if item.target_url not in taken][:need]
+    for source, scores in text_scores(model, short, chunk_size):
+        own, extra = filled[source]
+        taken = {item.target_url for item in own}
+        need = k - len(own)
+        found = backfill_candidates(model, source, need + len(taken), scores)
+        extra += [item for item in found if item.target_url not in taken][:need]
     return filled

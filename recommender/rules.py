@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from warehouse.model import ArticleFacts
 
-from .backfill import backfill_candidates
+from .backfill import backfill_candidates, text_scores
 from .suggestion import Suggestion
 
 __all__ = [
@@ -467,10 +467,12 @@ def related_lists(
         live=titles,
     )
     if backfill:
-        for source, ruled in lists.items():
-            if source is not None and len(ruled) < k:
-                since = fresh_since(published.get(source, math.nan), fresh_days, now)
-                ruled += _backfill(model, source, ruled, k, rules, published, since, titles)
+        short = [s for s, ruled in lists.items() if s is not None and len(ruled) < k]
+        for source, scores in text_scores(model, cast("list[str]", short)):
+            since = fresh_since(published.get(source, math.nan), fresh_days, now)
+            lists[source] += _backfill(
+                model, source, lists[source], k, rules, published, since, titles, scores
+            )
     return {
         source: [
             RelatedArticle(
@@ -497,14 +499,16 @@ def _backfill(
     published: Mapping[str, float],
     since: float | None,
     live: Container[str],
+    scores: Any,
 ) -> list[RuledSuggestion]:
     """What fills ``source``'s short list: the backfill order under the same blocks,
-    window and live pages, deepened until ``k`` or the corpus runs out."""
+    window and live pages, deepened until ``k`` or the corpus runs out (``scores``:
+    the source's, from :func:`recommender.backfill.text_scores`, computed once)."""
     need = k - len(ruled)
     taken = rules.blocks_for(source) | {s.target_url for s in ruled}
     depth = need + len(ruled) + 2 * k
     while True:
-        found = backfill_candidates(model, source, depth)
+        found = backfill_candidates(model, source, depth, scores)
         extra = apply_rules(
             found, source, need, (), taken, published=published, fresh_since=since, live=live
         )
