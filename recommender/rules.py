@@ -420,7 +420,6 @@ def related_lists(
     text: str = "",
     title: str = "",
     published: Mapping[str, float] | None = None,
-    backfill: bool = True,
 ) -> dict[str | None, list[RelatedArticle]]:
     """The lists readers see for archived sources (or, for the source None, for ``text``):
     the model's ranking with the editors' rules and the freshness window applied.
@@ -428,8 +427,8 @@ def related_lists(
     ``titles`` holds the live articles: suggestions outside it (gone since the fit) are
     dropped. The model only needs ``recommend_all``, ``recommend_text``, ``urls_``,
     ``index_`` and ``published_`` (``published``, from :func:`published_times`, saves
-    rebuilding the dates on every call). With ``backfill``, an archived source's list
-    that the model and the rules leave shorter than ``k`` is filled by
+    rebuilding the dates on every call). An archived source's list that the model and
+    the rules leave shorter than ``k`` is filled by
     :func:`recommender.backfill.backfill_candidates`, under the same blocks and window,
     each such item marked ``backfill`` (a new text's list is not: nothing but its words
     says what it is about).
@@ -466,13 +465,12 @@ def related_lists(
         now=now,
         live=titles,
     )
-    if backfill:
-        short = [s for s, ruled in lists.items() if s is not None and len(ruled) < k]
-        for source, scores in text_scores(model, cast("list[str]", short)):
-            since = fresh_since(published.get(source, math.nan), fresh_days, now)
-            lists[source] += _backfill(
-                model, source, lists[source], k, rules, published, since, titles, scores
-            )
+    short = [s for s, ruled in lists.items() if s is not None and len(ruled) < k]
+    for source, scores in text_scores(model, cast("list[str]", short)):
+        since = fresh_since(published.get(source, math.nan), fresh_days, now)
+        lists[source] += _backfill(
+            model, source, lists[source], k, rules, published, since, titles, scores
+        )
     return {
         source: [
             RelatedArticle(
