@@ -6,7 +6,6 @@ logic lives in those packages. The command line calls these.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from recommender.rules import (
     parse_scope,
     related_lists,
 )
-from relnews.errors import JobError
+from relnews.errors import JobError, NotInArchive
 from relnews.exit_codes import EXIT_OF_STATUS, EXIT_OK, EXIT_PARTIAL
 from warehouse import ArchiveLock, QueryResult, Reader, WarehouseError, Writer, opened
 
@@ -136,15 +135,19 @@ def _all_lists(
     return lists
 
 
+def _rule_side(reader: Reader, text: str, db: str | Path) -> str:
+    """One side of a rule as stored: '*', a scope (``rubrique:...``, checked by
+    :func:`check_rule`), or the archived URL of an article."""
+    if text == ANY_SOURCE or parse_scope(text) is not None:
+        return text
+    return _archived(reader, text, db)
+
+
 def _archived(reader: Reader, url: str, db: str | Path) -> str:
-    """The archived URL for ``url`` (through aliases and redirects), or a clear error;
-    a scope (``rubrique:...``, see :mod:`recommender.rules`) as given."""
-    with contextlib.suppress(ValueError):
-        if parse_scope(url) is not None:
-            return url
+    """The archived URL for ``url`` (through aliases and redirects), or a clear error."""
     resolved = reader.resolve_url(url)
     if resolved is None:
-        raise WarehouseError(f"{url} is not in {db}: crawl it first")
+        raise NotInArchive(f"{url} is not in {db}: crawl it first")
     return resolved
 
 
@@ -223,8 +226,8 @@ def set_rule(
     check_rule(rule, source, target, ())  # before any lookup: a pin for every list
     with opened(db, read_only=True) as con:
         reader = Reader(con)
-        source_url = source if source == ANY_SOURCE else _archived(reader, source, db)
-        target_url = _archived(reader, target, db)
+        source_url = _rule_side(reader, source, db)
+        target_url = _rule_side(reader, target, db)
         everywhere = Rules.from_rows(reader.editor_rules(ANY_SOURCE).rows).blocks_for(None)
     warning = check_rule(rule, source_url, target_url, everywhere)
     with opened(db) as con:
@@ -242,7 +245,7 @@ def remove_rule(db: str | Path, rule: str, source: str, target: str) -> RuleChan
         removed = Writer(con).remove_editor_rule(source_url, target_url, rule)
     if not removed:
         where = "every list" if source_url == ANY_SOURCE else source_url
-        raise WarehouseError(f"no {rule} of {target_url} for {where} in {db}")
+        raise NotInArchive(f"no {rule} of {target_url} for {where} in {db}")
     return RuleChange(rule, source_url, target_url, "removed")
 
 
@@ -250,7 +253,7 @@ def list_rules(db: str | Path, source: str | None = None) -> QueryResult:
     """The pins and blocks (of one source, with the '*' blocks), with the targets' titles."""
     with opened(db, read_only=True) as con:
         reader = Reader(con)
-        source_url = None if source is None else _archived(reader, source, db)
+        source_url = None if source is None else _rule_side(reader, source, db)
         rules = reader.editor_rules(source_url).rows
         titles = reader.titles([row[1] for row in rules])
     columns = ["rule", "source_url", "target_url", "title", "note", "created_at"]
