@@ -274,18 +274,16 @@ def test_serve_answers_related_lists(site, server):
     assert status == 200 and data["status"] == "ok" and data["articles"] >= 360
 
 
-def first_of_list_within(server, url: str, seconds: float = 10.0) -> dict:
-    """The first item of a list once the server has looked at the archive again."""
+def first_of_list_within(server, url: str, pinned_before: bool, seconds: float = 10.0) -> dict:
+    """The first item of a list once the server has looked at the archive again (once
+    its pinned flag is no longer ``pinned_before``, or after ``seconds``)."""
     deadline = time.monotonic() + seconds
     while True:
         status, data = get(related_url(server, url, k="3"))
         assert status == 200
-        if time.monotonic() > deadline or data["related"][0]["pinned"] != first_pinned[0]:
+        if time.monotonic() > deadline or data["related"][0]["pinned"] != pinned_before:
             return data["related"][0]
         time.sleep(0.2)
-
-
-first_pinned = [False]
 
 
 def test_serve_keeps_the_archive_free_and_applies_new_rules(site, server):
@@ -295,13 +293,11 @@ def test_serve_keeps_the_archive_free_and_applies_new_rules(site, server):
     target = site["default"][-1]["url"]
     run_relnews("pin", other, target, "--db", str(site["db"]), own_process=True)
     try:
-        first_pinned[0] = False
-        first = first_of_list_within(server, other)
+        first = first_of_list_within(server, other, pinned_before=False)
         assert (first["url"], first["pinned"]) == (target, True)
     finally:
         run_relnews("unpin", other, target, "--db", str(site["db"]), own_process=True)
-    first_pinned[0] = True
-    assert not first_of_list_within(server, other)["pinned"]
+    assert not first_of_list_within(server, other, pinned_before=True)["pinned"]
 
 
 def test_serve_command_listens_on_localhost_by_default(site):
