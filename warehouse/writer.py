@@ -856,21 +856,14 @@ class Writer:
         """Store the lists an evaluation judged (out of sample), apart from the lists
         served; return how many rows.
 
-        Each row has the attributes (or is the tuple) ``mode, method, source_url, rank,
-        target_url, score, relevant`` (``recommender.evaluation.ListRow``).
+        Each row has the attributes ``mode, method, source_url, rank, target_url, score,
+        relevant`` (``recommender.evaluation.ListRow``).
         """
-        table = []
-        for row in rows:
-            fields = (
-                tuple(getattr(row, name) for name in _LIST_FIELDS)
-                if hasattr(row, "source_url")
-                else tuple(row)
-            )
-            mode, method, source, rank, target, score, relevant = fields
-            table.append(
-                (evaluation_id, mode, method, source, int(rank), target,
-                 _float_or_none(score), bool(relevant))
-            )  # fmt: skip
+        table = [
+            (evaluation_id, row.mode, row.method, row.source_url, int(row.rank), row.target_url,
+             _float_or_none(row.score), bool(row.relevant))
+            for row in rows
+        ]  # fmt: skip
         with self._transaction():
             for start in range(0, len(table), 200_000):
                 self._insert(
@@ -881,7 +874,6 @@ class Writer:
         return len(table)
 
 
-_LIST_FIELDS = ("mode", "method", "source_url", "rank", "target_url", "score", "relevant")
 _EVALUATION_LIST_COLUMNS = (
     ("evaluation_id", "INTEGER"),
     ("mode", "VARCHAR"),
