@@ -319,8 +319,7 @@ def widget_items(
                 excerpt=fact.excerpt,
                 image=web_url(fact.image),
                 pinned=item.pinned,
-                # a list item carries the flag once lists are backfilled
-                backfill=bool(getattr(item, "backfill", False)),
+                backfill=item.backfill,
                 score=item.score,
                 shared_terms=tuple(item.shared_terms),
             )

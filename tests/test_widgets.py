@@ -203,6 +203,7 @@ class Item:
     score: float | None = 0.5
     shared_terms: tuple[str, ...] = ()
     pinned: bool = False
+    backfill: bool = False
 
 
 def test_render_escapes_hostile_titles_and_source():
