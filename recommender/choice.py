@@ -16,9 +16,10 @@ by nDCG@10 in the ``"existing"`` mode (the lists it stores are for archived arti
 4. the best score wins; on a tie the simpler method, in the order of
    :data:`CANDIDATES`.
 
-The chosen method is then fitted again on every article and link (:func:`fit_chosen`).
-Without an editorial link, or without a validation page that has some, TF-IDF serves
-(it needs no link), and the record says why.
+The chosen method is then fitted again on every article and link (:func:`fit_chosen`),
+unless it reads no link (TF-IDF, BM25: the model fitted while choosing is that model
+already; :func:`choose_and_fit` does both). Without an editorial link, or without a
+validation page that has some, TF-IDF serves (it needs no link), and the record says why.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ from .comparison import default_methods
 from .evaluation import evaluate, hold_out, relevant_targets, split_articles
 from .models.learned import NothingToLearn
 
-__all__ = ["CANDIDATES", "METHODS", "MethodChoice", "best_method", "choose_method", "fit_chosen"]
+__all__ = [
+    "CANDIDATES",
+    "METHODS",
+    "MethodChoice",
+    "best_method",
+    "choose_and_fit",
+    "choose_method",
+    "fit_chosen",
+]
 
 #: The methods ``fit`` chooses between, simplest first (the order that breaks ties).
 CANDIDATES = ("tfidf", "bm25", "learned")
@@ -157,16 +166,40 @@ def choose_method(
     ValueError
         For an unknown ``method``.
     """
+    return _choose(
+        articles,
+        links,
+        method=method,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+        random_state=random_state,
+        n_bootstrap=n_bootstrap,
+        on_step=on_step,
+    )[0]
+
+
+def _choose(
+    articles: Sequence[Article],
+    links: Sequence[EditorialLink],
+    *,
+    method: str = "auto",
+    validation_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    random_state: int = 0,
+    n_bootstrap: int = 1000,
+    on_step: Callable[[str], None] = lambda message: None,
+) -> tuple[MethodChoice, dict[str, Any]]:
+    """:func:`choose_method`, and the candidates it fitted while choosing, by name."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if method != "auto":
-        return MethodChoice(method, f"forced (--method {method})", forced=True)
+        return MethodChoice(method, f"forced (--method {method})", forced=True), {}
     urls = {article.url for article in articles}
     joined = [link for link in links if link.source_url in urls and link.target_url in urls]
     if not joined:
         return MethodChoice(
             "tfidf", "no editorial link joins two archived articles: TF-IDF, text alone"
-        )
+        ), {}
     _, test, _ = split_articles(articles, test_fraction=test_fraction, random_state=random_state)
     held = set(test)
     rest = [article for article in articles if article.url not in held]
@@ -192,7 +225,7 @@ def choose_method(
             "tfidf",
             "no validation page has editorial links to judge on: TF-IDF, the simplest",
             **record,
-        )
+        ), {}
     methods = default_methods(random_state)
     fitted: dict[str, Any] = {}
     notes: dict[str, str] = {}
@@ -221,7 +254,7 @@ def choose_method(
         on_step(f"validation {METRIC} of {name}: {row.value:.3f}")
     n_validation = report.row(next(iter(fitted)), METRIC, MODE).n_queries
     best = best_method(scores)
-    return MethodChoice(
+    choice = MethodChoice(
         best,
         _scored_reason(scores, best, n_validation),
         scores=scores,
@@ -230,6 +263,7 @@ def choose_method(
         n_validation=n_validation,
         **record,
     )
+    return choice, fitted
 
 
 def fit_chosen(
@@ -250,3 +284,27 @@ def fit_chosen(
         tfidf = clone(default_methods(random_state)["tfidf"], safe=False)
         why = f"{choice.reason}; but the learned ranker had nothing to learn ({error}): TF-IDF"
         return tfidf.fit(articles, links), choice.with_method("tfidf", why)
+
+
+def choose_and_fit(
+    articles: Sequence[Article],
+    links: Sequence[EditorialLink],
+    *,
+    method: str = "auto",
+    random_state: int = 0,
+    on_step: Callable[[str], None] = lambda message: None,
+) -> tuple[Any, MethodChoice]:
+    """:func:`choose_method`, then the chosen method fitted on every article and link
+    (:func:`fit_chosen`), and the choice as served; ``on_step`` hears the choice too.
+
+    A chosen candidate that reads no link (it has no ``link_sources_``) is served as
+    fitted while choosing: on every link it would be the same model.
+    """
+    choice, fitted = _choose(
+        articles, links, method=method, random_state=random_state, on_step=on_step
+    )
+    on_step(f"{choice.method}: {choice.reason}")
+    model = fitted.get(choice.method)
+    if model is not None and getattr(model, "link_sources_", None) is None:
+        return model, choice
+    return fit_chosen(articles, links, choice, random_state)

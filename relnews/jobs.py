@@ -71,11 +71,9 @@ def fit(
     started = time.monotonic()
     on_step(f"fitting on {len(articles):,} articles and {len(links):,} editorial links")
     from recommender.backfill import fill_lists
-    from recommender.choice import choose_method, fit_chosen
+    from recommender.choice import choose_and_fit
 
-    choice = choose_method(articles, links, method=method, on_step=on_step)
-    on_step(f"{choice.method}: {choice.reason}")
-    model, choice = fit_chosen(articles, links, choice)
+    model, choice = choose_and_fit(articles, links, method=method, on_step=on_step)
     params: dict[str, Any] = model.get_params()
     if choice.method == "learned":
         params |= {
