@@ -48,6 +48,7 @@ __all__ = [
     "published_times",
     "related_lists",
     "ruled_lists",
+    "shown",
 ]
 
 PIN = "pin"
@@ -174,10 +175,10 @@ class Rules:
             return frozenset()
         found = self._expanded.get(applying)
         if found is None:
+            targets = [self.scoped[number][1] for number in applying]
             found = frozenset(
                 url
-                for number in applying
-                for target in [self.scoped[number][1]]
+                for target in targets
                 for url in ([target] if isinstance(target, str) else self.facts)
                 if self._holds(target, url)
             )
@@ -471,21 +472,25 @@ def related_lists(
         lists[source] += _backfill(
             model, source, lists[source], k, rules, published, since, titles, scores
         )
-    return {
-        source: [
-            RelatedArticle(
-                rank,
-                titles.get(s.target_url, ""),
-                s.target_url,
-                None if math.isnan(s.score) else s.score,
-                tuple(s.shared_terms),
-                s.pinned,
-                s.backfill,
-            )
-            for rank, s in enumerate(suggestions, start=1)
-        ]
-        for source, suggestions in lists.items()
-    }
+    return {source: shown(suggestions, titles) for source, suggestions in lists.items()}
+
+
+def shown(
+    suggestions: Sequence[RuledSuggestion], titles: Mapping[str, str]
+) -> list[RelatedArticle]:
+    """A ruled list as readers see it: ranked from 1, with titles, no NaN score."""
+    return [
+        RelatedArticle(
+            rank,
+            titles.get(s.target_url, ""),
+            s.target_url,
+            None if math.isnan(s.score) else s.score,
+            tuple(s.shared_terms),
+            s.pinned,
+            s.backfill,
+        )
+        for rank, s in enumerate(suggestions, start=1)
+    ]
 
 
 def _backfill(

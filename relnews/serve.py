@@ -21,15 +21,15 @@ from __future__ import annotations
 import contextlib
 import hmac
 import ipaddress
+import json
 import logging
 import math
 import socket
 import threading
 import time
-import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from recommender.models.text import normalize
 from recommender.persistence import model_file, read_model
 from recommender.rules import (
+    ANY_SOURCE,
     RelatedArticle,
     RuleError,
     Rules,
@@ -54,8 +56,10 @@ from recommender.rules import (
     parse_scope,
     published_times,
     related_lists,
+    shown,
 )
 from recommender.suggestion import Suggestion
+from relnews.errors import NotInArchive
 from relnews.output import item_json, json_for_html, terminal_safe
 from relnews.widgets import Widgets
 from warehouse import Reader, WarehouseError, connect
@@ -95,18 +99,13 @@ class RequestError(Exception):
         self.status = status
 
 
-def _fold(text: str) -> str:
-    """Text as searched: case and accents folded."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 @dataclass
 class Snapshot:
     """What the service answers from: one model's stored lists, the rules, the titles.
 
     Replaced whole, never changed in place (but for ``answers``, a cache of rendered
-    answers that belongs to it and goes with it).
+    answers, and ``search_keys``, the titles as searched, made at the first search: they
+    belong to it and go with it).
     """
 
     model_id: str
@@ -163,27 +162,20 @@ class Snapshot:
                 fresh_days=fresh_days,
                 published=self.published,
             )[source]
-        return [
-            RelatedArticle(
-                rank,
-                self.titles.get(s.target_url, ""),
-                s.target_url,
-                None if math.isnan(s.score) else s.score,
-                tuple(s.shared_terms),
-                s.pinned,
-                backfill=not s.pinned and s.target_url in filled,
-            )
-            for rank, s in enumerate(ruled, start=1)
+        marked = [
+            replace(s, backfill=True) if s.target_url in filled and not s.pinned else s
+            for s in ruled
         ]
+        return shown(marked, self.titles)
 
     def search(self, query: str, limit: int = 20) -> list[str]:
         """Articles whose title or URL holds every word of ``query`` (case and accents
         folded), titles that start with it first."""
         if not self.search_keys:
             self.search_keys = sorted(
-                (_fold(title), url.casefold(), url) for url, title in self.titles.items()
+                (normalize(title), url.casefold(), url) for url, title in self.titles.items()
             )
-        words = _fold(query).split()
+        words = normalize(query).split()
         if not words:
             return []
         found = [
@@ -235,14 +227,18 @@ class RelatedService:
             finally:
                 con.close()
 
-    def _load(self, reader: Reader, current: Snapshot | None) -> Callable[[], Snapshot]:
+    def _load(
+        self,
+        reader: Reader,
+        current: Snapshot | None,
+        seen: tuple[str | None, tuple[tuple[Any, ...], ...]] | None = None,
+    ) -> Callable[[], Snapshot]:
         """What a snapshot of the archive now needs from it, and the function that builds
         the snapshot once the archive is let go (reading the model file, building the
         rules need no connection: a crawl waiting to write waits less). What ``current``
         has that has not changed is kept (the model and its lists when no newer one was
-        fitted)."""
-        model_id = reader.latest_model_id()
-        rules_rows = tuple(tuple(row) for row in reader.editor_rules().rows)
+        fitted). ``seen``: the newest model's id and the rules, when already read."""
+        model_id, rules_rows = seen or self._looked_at(reader)
         facts = reader.article_facts()
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if current is not None and current.model_id == model_id:
@@ -290,6 +286,11 @@ class RelatedService:
 
         return build
 
+    @staticmethod
+    def _looked_at(reader: Reader) -> tuple[str | None, tuple[tuple[Any, ...], ...]]:
+        """What tells whether the snapshot is stale: the newest model's id, the rules."""
+        return reader.latest_model_id(), tuple(tuple(row) for row in reader.editor_rules().rows)
+
     def reload(self, wait: float = 0.0) -> bool:
         """Look at the archive once; True when a new snapshot was swapped in. An archive
         that cannot be read leaves the current snapshot serving."""
@@ -297,14 +298,11 @@ class RelatedService:
             try:
                 with self._reader(wait) as reader:
                     current = self.snapshot
-                    if (
-                        reader.latest_model_id() == current.model_id
-                        and tuple(tuple(row) for row in reader.editor_rules().rows)
-                        == current.rules_rows
-                    ):
+                    seen = self._looked_at(reader)
+                    if seen == (current.model_id, current.rules_rows):
                         self.archive = "readable"
                         return False
-                    build = self._load(reader, current)
+                    build = self._load(reader, current, seen)
                 self.snapshot = build()
                 self.archive = "readable"
                 return True
@@ -405,7 +403,6 @@ class RelatedService:
             raise RequestError(503, UNAVAILABLE) from error
         now = datetime.now(UTC).replace(tzinfo=None)
         archived_at = block[0]["archived_at"] if block else None
-        blocked = snapshot.rules.blocks_for(resolved)
         suggestions = (
             snapshot.related(resolved, k, None) if resolved in snapshot.model.index_ else []
         )
@@ -439,18 +436,13 @@ class RelatedService:
                 for item in suggestions
             ],
             "pins": list(snapshot.rules.pins_for(resolved)),
-            "blocked_here": sorted(
-                row[1] for row in snapshot.rules_rows if row[0] == resolved and row[2] == "block"
-            ),
-            "blocked_everywhere": sorted(
-                row[1] for row in snapshot.rules_rows if row[0] == "*" and row[2] == "block"
-            ),
+            "blocked_here": sorted(snapshot.rules.blocks.get(resolved, ())),
+            "blocked_everywhere": sorted(snapshot.rules.blocks.get(ANY_SOURCE, ())),
             "scoped_rules": [
                 {"source": row[0], "target": row[1]}
                 for row in snapshot.rules_rows
                 if _scoped(row[0]) or _scoped(row[1])
             ],
-            "n_blocked": len(blocked),
         }
 
     def change_rule(
@@ -476,10 +468,9 @@ class RelatedService:
                     change = jobs.remove_rule(self.db, rule, source, target)
         except RuleError as error:
             raise RequestError(400, str(error)) from error
+        except NotInArchive as error:
+            raise RequestError(404, str(error).replace(str(self.db), "the archive")) from error
         except WarehouseError as error:
-            message = str(error)
-            if "not in" in message or "no " in message[:3]:
-                raise RequestError(404, message.replace(str(self.db), "the archive")) from error
             log.warning("cannot change a rule: %s", terminal_safe(str(error)))
             raise RequestError(503, UNAVAILABLE) from error
         self.reload(wait=self.wait)
@@ -527,22 +518,17 @@ def _day(timestamp: float | None) -> str | None:
 # -- HTTP ---------------------------------------------------------------------------------
 
 
-def _error(status: int, message: str) -> Response:
+def _json(data: Any, status: int = 200) -> Response:
     return Response(
-        json_for_html({"error": message}, indent=None),
+        json_for_html(data, indent=None),
         status_code=status,
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
     )
 
 
-def _json(data: Any, status: int = 200, cache: str = "no-store") -> Response:
-    return Response(
-        json_for_html(data, indent=None),
-        status_code=status,
-        media_type="application/json",
-        headers={"Cache-Control": cache},
-    )
+def _error(status: int, message: str) -> Response:
+    return _json({"error": message}, status)
 
 
 def _number(params: Mapping[str, str], name: str, kind: type, default: Any) -> Any:
@@ -791,8 +777,6 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
 
 async def _json_body(request: Request, limit: int) -> dict[str, Any]:
     """The request's JSON object (a draft, a rule change), refused when too big."""
-    import json
-
     if "application/json" not in request.headers.get("content-type", ""):
         raise RequestError(415, "send JSON (Content-Type: application/json)")
     declared = request.headers.get("content-length")
