@@ -124,11 +124,14 @@ def fit(
 def _all_lists(
     model: Any, k: int, progress: Callable[[int, int], None], block: int = 2000
 ) -> dict[str, list]:
-    """Every fitted article's top-k, block by block, ``progress(done, total)`` after each."""
+    """Every fitted article's top-k in about ten blocks of at least ``block`` articles,
+    ``progress(done, total)`` after each (progress is shown every tenth; each call may
+    prepare the whole model again: a TF-IDF model transposes its matrix)."""
     urls = list(model.urls_)
+    step = max(block, -(-len(urls) // 10))
     lists: dict[str, list] = {}
-    for start in range(0, len(urls), block):
-        lists |= model.recommend_all(k, urls=urls[start : start + block])
+    for start in range(0, len(urls), step):
+        lists |= model.recommend_all(k, urls=urls[start : start + step])
         progress(len(lists), len(urls))
     return lists
 
