@@ -31,10 +31,10 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -61,7 +61,7 @@ from recommender.rules import (
 from recommender.suggestion import Suggestion
 from relnews.errors import NotInArchive
 from relnews.output import item_json, json_for_html, terminal_safe
-from relnews.widgets import Widgets
+from relnews.widgets import Widgets, package_template
 from warehouse import Reader, WarehouseError, connect
 from warehouse.reader import StoredLists
 
@@ -83,12 +83,6 @@ MAX_CACHED = 200_000
 
 #: What a client is told when the archive cannot be read: no path, PID or error text.
 UNAVAILABLE = "the archive is busy or unavailable: try again in a moment"
-
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("relnews", "templates"),
-    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-    undefined=jinja2.StrictUndefined,
-)
 
 
 class RequestError(Exception):
@@ -680,7 +674,7 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         return _json(service.health())
 
     async def curate(request: Request) -> Response:
-        page = TEMPLATES.get_template("curate.html").render(
+        page = package_template("curate.html").render(
             editor=settings.editor,
             token_needed=settings.editor and settings.token is not None,
             model=service.snapshot.model_id,
@@ -694,8 +688,10 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
             "X-Content-Type-Options": "nosniff",
         })  # fmt: skip
 
+    # the page's script is a file as it stands, no template
+    script = (resources.files("relnews") / "templates" / "curate.js").read_bytes()
+
     async def curate_script(request: Request) -> Response:
-        script = TEMPLATES.get_template("curate.js").render()
         return Response(script, media_type="text/javascript", headers={"Cache-Control": "no-store"})
 
     async def search(request: Request) -> Response:

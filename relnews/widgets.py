@@ -343,6 +343,12 @@ def _environment(templates: str | None) -> jinja2.Environment:
     )
 
 
+def package_template(name: str) -> jinja2.Template:
+    """One of relnews's own templates (``relnews/templates/NAME``), in the environment
+    the widgets use: autoescaped, strict about undefined variables."""
+    return _environment(None).get_template(name)
+
+
 def _template(templates: str | Path | None) -> jinja2.Template:
     try:
         return _environment(None if templates is None else str(templates)).get_template(TEMPLATE)
