@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 from warehouse.model import ArticleFacts
 
-from .backfill import backfill_candidates, text_scores
 from .suggestion import Suggestion
 
 __all__ = [
@@ -466,6 +465,10 @@ def related_lists(
         now=now,
         live=titles,
     )
+    # Here, not at the top: a command that only reads rules (relnews rules, pin) loads
+    # no scipy (about 0.1 s of every such command).
+    from .backfill import text_scores
+
     short = [s for s, ruled in lists.items() if s is not None and len(ruled) < k]
     for source, scores in text_scores(model, cast("list[str]", short)):
         since = fresh_since(published.get(source, math.nan), fresh_days, now)
@@ -507,6 +510,8 @@ def _backfill(
     """What fills ``source``'s short list: the backfill order under the same blocks,
     window and live pages, deepened until ``k`` or the corpus runs out (``scores``:
     the source's, from :func:`recommender.backfill.text_scores`, computed once)."""
+    from .backfill import backfill_candidates
+
     need = k - len(ruled)
     taken = rules.blocks_for(source) | {s.target_url for s in ruled}
     depth = need + len(ruled) + 2 * k
