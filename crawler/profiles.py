@@ -186,6 +186,41 @@ def load_profile(name_or_path: str | Path) -> SiteProfile:
     return profile_from_dict(data, source=str(path))
 
 
+#: The profile of a site no built-in profile names.
+GENERIC_PROFILE = "generic"
+
+
+def own_sites(profile: SiteProfile) -> tuple[str, ...]:
+    """The sites a profile is written for: its allowed domains, else the hosts of its
+    absolute start URLs and sitemaps (none for a profile of relative URLs, like the demo's,
+    which fits whatever address it is given)."""
+    if profile.allowed_domains:
+        return profile.allowed_domains
+    urls = profile.start_urls + profile.sitemap_urls
+    return tuple(sorted({entry for url in urls if (entry := site_entry(url)) is not None}))
+
+
+def profile_for(urls: Sequence[str]) -> SiteProfile:
+    """The profile of a crawl started without one: the built-in profile written for the
+    first URL's site, else generic mode (any site, no selectors).
+
+    A built-in profile applies only where its own hosts match: the demo's, whose URLs are
+    relative, and any other without hosts are chosen by name only.
+
+    >>> profile_for(["https://www.santelog.com/news/"]).name
+    'santelog'
+    >>> profile_for(["http://news.example.org/"]).name
+    'generic'
+    """
+    if urls:
+        for name, path in sorted(builtin_profiles().items()):
+            profile = load_profile(path)
+            sites = own_sites(profile)
+            if sites and fetch_refusal(urls[0], sites) is None:
+                return profile
+    return load_profile(GENERIC_PROFILE)
+
+
 def profile_from_dict(data: dict[str, Any], source: str = "") -> SiteProfile:
     """Build a profile from the parsed TOML, rejecting unknown keys and bad patterns."""
     data = dict(data)

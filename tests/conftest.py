@@ -145,7 +145,7 @@ def refreshed_demo(demo_server, tmp_path_factory) -> RefreshedArchive:
     tests that refresh again start from a copy (``copy_to``) instead of their own."""
     db = tmp_path_factory.mktemp("refreshed") / "news.duckdb"
     before = demo_server.stats["requests"]
-    result = run_relnews("refresh", "--url", demo_server.url, "--db", str(db))
+    result = run_relnews("refresh", "--profile", "demo", "--url", demo_server.url, "--db", str(db))
     return RefreshedArchive(db, result, demo_server.stats["requests"] - before)
 
 

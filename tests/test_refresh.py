@@ -47,7 +47,7 @@ def server():
 
 
 def refresh(server, db, *args, check=True):
-    return run_relnews("refresh", "--url", server.url, "--db", str(db), *args, check=check)
+    return run_relnews("refresh", "--profile", "demo", "--url", server.url, "--db", str(db), *args, check=check)
 
 
 def test_second_refresh_asks_only_what_changed(refreshed_demo, demo_server, tmp_path):
@@ -73,7 +73,7 @@ def test_two_refreshes_never_overlap(server, tmp_path):
     db = tmp_path / "news.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     slow = subprocess.Popen(
-        [sys.executable, "-m", "relnews", "refresh", "--url", server.url, "--db", str(db),
+        [sys.executable, "-m", "relnews", "refresh", "--profile", "demo", "--url", server.url, "--db", str(db),
          "-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
     )  # fmt: skip
@@ -110,7 +110,7 @@ def test_crawl_killed_after_its_first_batch_loses_nothing(crawled_demo, demo_ser
     db = tmp_path / "news.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "relnews", "crawl", "--url", server.url, "--db", str(db),
+        [sys.executable, "-m", "relnews", "crawl", "--profile", "demo", "--url", server.url, "--db", str(db),
          "-s", "RELNEWS_BATCH_SIZE=10", "-s", "DOWNLOAD_DELAY=0.02",
          "-s", "RELNEWS_RELEASE_EVERY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
@@ -129,7 +129,7 @@ def test_crawl_killed_after_its_first_batch_loses_nothing(crawled_demo, demo_ser
     assert query(db, "SELECT status FROM crawl_runs") == [("running",)]
     assert count(db, "fetches") < 400
 
-    result = run_relnews("crawl", "--url", server.url, "--db", str(db))
+    result = run_relnews("crawl", "--profile", "demo", "--url", server.url, "--db", str(db))
     assert "run 1 finished" in result.stdout  # the same run, taken up again
     # every table as an uninterrupted crawl leaves it: nothing missing, nothing twice
     assert tables(db) == tables(whole)

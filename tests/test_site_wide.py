@@ -62,7 +62,9 @@ def crawled(tmp_path_factory):
     url = f"http://127.0.0.1:{httpd.server_address[1]}/"
     db = root.parent / "site.duckdb"
     try:
-        run_relnews("crawl", "--profile", "generic", "--url", url, "--db", str(db))
+        # no --profile: a site no built-in profile is written for is read in generic mode
+        result = run_relnews("crawl", "--url", url, "--db", str(db))
+        assert "profile: generic" in result.stderr
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -32,14 +32,13 @@ from twisted.internet.error import (
     DNSLookupError,
 )
 from twisted.python.failure import Failure
-from w3lib.html import get_meta_refresh
 
 from crawler.guard import RefusedRequest, resolver_refusal
 from crawler.middlewares import NOT_MODIFIED, REPLAYED
 from crawler.page.analysis import analyse_page
 from crawler.page.charset import declared_encoding, decode_html
 from crawler.page.html import AnalysisError
-from crawler.page.urls import canonical_url
+from crawler.page.urls import canonical_url, meta_refresh
 from crawler.profiles import SiteProfile, load_profile
 from warehouse.model import Fetch, PageRecord, RelatedLink
 
@@ -293,12 +292,9 @@ class ArticleSpider(SitemapSpider):
         is recorded, checked and counted the same way (Scrapy's middleware is off)."""
         if response.status in REDIRECT_STATUSES:
             return _header(response, "Location")
-        if response.status == 200 and "http-equiv" in text[:4096].lower():
-            try:
-                interval, url = get_meta_refresh(text[:4096], response.url)
-            except ValueError:
-                return None
-            if url and interval is not None and interval < self.max_refresh_delay:
+        if response.status == 200 and (refresh := meta_refresh(text, response.url)):
+            interval, url = refresh
+            if interval < self.max_refresh_delay:
                 return url
         return None
 
