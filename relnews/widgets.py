@@ -21,13 +21,12 @@ What a template gets:
       ``javascript:`` URL is never a link; the default template shows the title alone);
     - ``published``: a ``datetime`` or None; ``date_iso``: ``2024-03-05`` (``2024-03``,
       ``2024`` when only the month or year is known) or None; ``date_text``: the same date
-      written for the language ("5 mars 2024"; ISO for a language without month names
-      here); ``age_text``: how long ago ("il y a 3 jours", "8 years ago"), or None (no
-      time given to count to, or a language without ages here);
+      written for the language by Babel ("5 mars 2024", "mars 2024"; ISO for a language
+      CLDR lacks); ``age_text``: how long ago ("il y a 3 jours", "8 years ago"), or None
+      (no time given to count to, or a language CLDR lacks);
     - ``excerpt``: the article's lead, else the start of its body, cut to about
       ``EXCERPT_WORDS`` words ("…" marks the cut);
-    - ``image``: an ``http(s)`` image URL, or None (the archive stores none yet: the slot
-      is there for when it does);
+    - ``image``: the article's image (its og:image...), an ``http(s)`` URL, or None;
     - ``pinned`` (an editor's pin), ``backfill`` (filled from the next best candidates),
       ``score`` (None for a pin the model did not rank), ``shared_terms``.
 
@@ -38,17 +37,27 @@ The facts beside each title (date, excerpt, language) come from the archive in o
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import (
+    TIMEDELTA_UNITS,
+    format_date,
+    format_skeleton,
+    format_timedelta,
+    get_relative_name,
+)
 
 from relnews.errors import JobError
+from relnews.words import DEFAULT_LANGUAGE, words_for
 from warehouse import Reader, opened
 from warehouse.scripts import UNSPACED
 
@@ -56,94 +65,9 @@ if TYPE_CHECKING:
     from relnews.output import ListItem
 
 TEMPLATE = "related.html"
-DEFAULT_LANGUAGE = "en"
 #: How long an excerpt runs; a character of a script written without spaces (Han,
 #: kana...) counts as a word.
 EXCERPT_WORDS = 30
-
-
-@dataclass(frozen=True)
-class _Language:
-    heading: str
-    months: tuple[str, ...] = ()
-    day: str = "{d} {month} {y}"  # a date known to the day
-    month: str = "{month} {y}"  # a date known to the month
-    ago: str = ""  # "il y a {}": an age; none without it
-    units: tuple[str, ...] = ()  # year, years, month, months, day, days
-    today: str = ""
-
-
-def _months(names: str) -> tuple[str, ...]:
-    return tuple(names.split())
-
-
-def _units(names: str) -> tuple[str, ...]:
-    return tuple(names.split("|"))
-
-
-#: The default heading and how dates and ages are written, by language (ISO 639-1). A
-#: language not here gets the English heading; one without month names gets ISO dates,
-#: and no age.
-LANGUAGES: dict[str, _Language] = {
-    "en": _Language(
-        "Related articles",
-        _months("January February March April May June July August September October"
-                " November December"),
-        day="{month} {d}, {y}",
-        ago="{} ago", units=_units("year|years|month|months|day|days"), today="today",
-    ),
-    "fr": _Language(
-        "À lire aussi",
-        _months("janvier février mars avril mai juin juillet août septembre octobre"
-                " novembre décembre"),
-        ago="il y a {}", units=_units("an|ans|mois|mois|jour|jours"), today="aujourd’hui",
-    ),
-    "de": _Language(
-        "Mehr zum Thema",
-        _months("Januar Februar März April Mai Juni Juli August September Oktober"
-                " November Dezember"),
-        day="{d}. {month} {y}",
-        ago="vor {}", units=_units("Jahr|Jahren|Monat|Monaten|Tag|Tagen"), today="heute",
-    ),
-    "es": _Language(
-        "Artículos relacionados",
-        _months("enero febrero marzo abril mayo junio julio agosto septiembre octubre"
-                " noviembre diciembre"),
-        day="{d} de {month} de {y}",
-        month="{month} de {y}",
-        ago="hace {}", units=_units("año|años|mes|meses|día|días"), today="hoy",
-    ),
-    "it": _Language(
-        "Articoli correlati",
-        _months("gennaio febbraio marzo aprile maggio giugno luglio agosto settembre"
-                " ottobre novembre dicembre"),
-        ago="{} fa", units=_units("anno|anni|mese|mesi|giorno|giorni"), today="oggi",
-    ),
-    "pt": _Language(
-        "Artigos relacionados",
-        _months("janeiro fevereiro março abril maio junho julho agosto setembro outubro"
-                " novembro dezembro"),
-        day="{d} de {month} de {y}",
-        month="{month} de {y}",
-        ago="há {}", units=_units("ano|anos|mês|meses|dia|dias"), today="hoje",
-    ),
-    "nl": _Language(
-        "Gerelateerde artikelen",
-        _months("januari februari maart april mei juni juli augustus september oktober"
-                " november december"),
-        ago="{} geleden", units=_units("jaar|jaar|maand|maanden|dag|dagen"), today="vandaag",
-    ),
-    "ca": _Language("Articles relacionats"),
-    "pl": _Language("Powiązane artykuły"),
-    "sv": _Language("Relaterade artiklar"),
-    "da": _Language("Relaterede artikler"),
-    "nb": _Language("Relaterte artikler"),
-    "no": _Language("Relaterte artikler"),
-    "ru": _Language("Читайте также"),
-    "ja": _Language("関連記事"),
-    "zh": _Language("相关文章"),
-    "ko": _Language("관련 기사"),
-}  # fmt: skip
 
 
 class TemplateProblem(JobError):
@@ -196,9 +120,19 @@ def site_language(facts: Iterable[ItemFacts]) -> str:
 
 
 def heading_for(language: str) -> str:
-    """'Related articles' in ``language``, English for a language not in ``LANGUAGES``."""
-    known = LANGUAGES.get(language_code(language) or "") or LANGUAGES[DEFAULT_LANGUAGE]
-    return known.heading
+    """'Related articles' in ``language`` (:mod:`relnews.words`), English for a language
+    not written there."""
+    return words_for(language_code(language))["heading"]
+
+
+@functools.lru_cache(maxsize=64)
+def babel_locale(language: str | None) -> Locale | None:
+    """Babel's locale for ``language`` (``fr-FR``, ``fr``), None for one CLDR lacks."""
+    code = language_code(language)
+    try:
+        return Locale.parse(code) if code else None
+    except (UnknownLocaleError, ValueError):
+        return None
 
 
 def date_iso(published: datetime | None, precision: str = "exact") -> str | None:
@@ -213,39 +147,53 @@ def date_iso(published: datetime | None, precision: str = "exact") -> str | None
 
 
 def date_text(published: datetime | None, precision: str, language: str) -> str | None:
-    """The date written for readers of ``language`` ("5 mars 2024", "March 5, 2024"),
-    ISO for a language without month names here."""
-    known = LANGUAGES.get(language_code(language) or "")
-    if published is None or known is None or not known.months or precision == "year":
+    """The date written for readers of ``language`` by Babel, no more precise than it is
+    known ("5 mars 2024", "mars 2024", "2024"); ISO for a language CLDR lacks."""
+    locale = babel_locale(language)
+    if published is None or locale is None:
         return date_iso(published, precision)
-    month = known.months[published.month - 1]
+    if precision == "year":
+        return format_skeleton("y", published, locale=locale)
     if precision == "month":
-        return known.month.format(month=month, y=published.year)
-    day = "1er" if known is LANGUAGES["fr"] and published.day == 1 else str(published.day)
-    return known.day.format(d=day, month=month, y=published.year)
+        return format_skeleton("yMMMM", published, locale=locale)
+    return format_date(published, "long", locale=locale)
+
+
+#: Seconds per unit as Babel counts them (a month is 30 days, a year 365).
+_UNIT_SECONDS = dict(TIMEDELTA_UNITS)
 
 
 def age_text(
     published: datetime | None, precision: str, language: str, now: datetime | None
 ) -> str | None:
-    """How long ago, in the largest whole unit the date's precision allows ("il y a
-    3 jours", "8 years ago"); None without ``now``, for a future date, a language
-    without ages here, or an age below the date's precision (this year, this month)."""
-    known = LANGUAGES.get(language_code(language) or "")
-    if published is None or now is None or known is None or not known.ago or published > now:
+    """How long ago, in the largest whole calendar unit the date's precision allows,
+    written by Babel ("il y a 3 jours", "8 years ago", "today"); None without ``now``,
+    for a future date, a language CLDR lacks, or an age below the date's precision
+    (this year, this month)."""
+    locale = babel_locale(language)
+    if published is None or now is None or locale is None or published > now:
         return None
     months = (now.year - published.year) * 12 + now.month - published.month
     months -= now.day < published.day  # a month is whole on the same day of the month
     years = months // 12
+    unit: Literal["year", "month", "day"]
     if years or precision == "year":
-        count, unit = years, 0
+        count, unit = years, "year"
     elif months or precision == "month":
-        count, unit = months, 2
+        count, unit = months, "month"
     else:
-        count, unit = (now.date() - published.date()).days, 4
+        count, unit = (now.date() - published.date()).days, "day"
     if count == 0:
-        return known.today if unit == 4 else None
-    return known.ago.format(f"{count} {known.units[unit + (count > 1)]}")
+        return get_relative_name("day", 0, locale=locale) if unit == "day" else None
+    # an infinite threshold makes Babel write the count in `unit` itself, never rounded
+    # up to a larger unit (11 months stay 11 months, 20 days are not 3 weeks)
+    return format_timedelta(
+        timedelta(seconds=-count * _UNIT_SECONDS[unit]),
+        granularity=unit,
+        threshold=math.inf,
+        add_direction=True,
+        locale=locale,
+    )
 
 
 _UNSPACED_CHAR = UNSPACED.pattern
@@ -274,18 +222,18 @@ def web_url(url: str | None) -> str | None:
 
 
 def gather_facts(reader: Reader, urls: Iterable[str] | None = None) -> dict[str, ItemFacts]:
-    """The date, excerpt and language of each archived URL among ``urls`` (of every
-    live article when None), latest version, in one query. The archive stores no image
-    URL yet: ``image`` is None."""
+    """The date, excerpt, image and language of each archived URL among ``urls`` (of
+    every live article when None), latest version, in one query."""
     rows = reader.teasers(None if urls is None else sorted(set(urls)))
     return {
         url: ItemFacts(
             published=published,
             precision=precision or "exact",
             excerpt=excerpt(lead, body),
+            image=image,
             language=language,
         )
-        for url, (published, precision, lead, body, language) in rows.items()
+        for url, (published, precision, lead, body, language, _day, image) in rows.items()
     }
 
 

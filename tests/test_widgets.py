@@ -252,12 +252,14 @@ def test_headings_dates_and_excerpts_by_language():
     assert heading_for("es") == "Artículos relacionados"
     assert heading_for("xx") == heading_for("") == "Related articles"
     when = datetime(2024, 3, 1, 15, 30)
-    assert date_text(when, "day", "fr") == "1er mars 2024"
+    assert date_text(when, "day", "fr") == "1 mars 2024"
     assert date_text(when, "exact", "en") == "March 1, 2024"
     assert date_text(when, "day", "pt") == "1 de março de 2024"
     assert date_text(when, "month", "de") == "März 2024"
     assert date_text(when, "year", "fr") == "2024"
-    assert date_text(when, "day", "ja") == "2024-03-01"
+    assert date_text(when, "month", "fr") == "mars 2024"
+    assert date_text(when, "day", "ja") == "2024年3月1日"
+    assert date_text(when, "day", "xx") == "2024-03-01"  # a language CLDR lacks
     assert site_language([ItemFacts(language="fr"), ItemFacts(language="FR-be"),
                           ItemFacts(language="en"), ItemFacts()]) == "fr"  # fmt: skip
     assert site_language([ItemFacts(language="<x>")]) == "en"
@@ -271,7 +273,10 @@ def test_headings_dates_and_excerpts_by_language():
     assert age_text(datetime(2026, 11, 20), "month", "es", now) is None  # not a month yet
     assert age_text(datetime(2026, 1, 1), "year", "fr", now) is None
     assert age_text(datetime(2026, 12, 5), "day", "fr", now) is None  # in the future
-    assert age_text(datetime(2020, 1, 1), "day", "ja", now) is None
+    assert age_text(datetime(2020, 1, 1), "day", "ja", now) == "6 年前"
+    assert age_text(datetime(2020, 1, 1), "day", "xx", now) is None
+    assert age_text(datetime(2026, 1, 4), "day", "fr", now) == "il y a 11 mois"
+    assert age_text(datetime(2026, 11, 14), "day", "en", now) == "20 days ago"
     assert age_text(datetime(2020, 1, 1), "day", "fr", None) is None
     words = " ".join(f"mot{i}" for i in range(50))
     assert excerpt("", words) == " ".join(f"mot{i}" for i in range(EXCERPT_WORDS)) + "…"
