@@ -64,8 +64,8 @@ def test_news_page_metadata():
         article.lead == "Une étude menée dans quatre villes suit 1 200 cyclistes pendant deux ans."
     )
     # JSON-LD's NewsArticle wins over the page's other dates; 08:30+01:00 is 07:30 UTC.
-    assert article.published == DateValue(datetime(2024, 3, 12, 7, 30), "json-ld", "exact")
-    assert article.modified == DateValue(datetime(2024, 3, 13, 16, 5), "json-ld", "exact")
+    assert article.published == DateValue(datetime(2024, 3, 12, 7, 30), "json-ld", "exact", 60)
+    assert article.modified == DateValue(datetime(2024, 3, 13, 16, 5), "json-ld", "exact", 60)
     assert article.author == "Claire Fontaine, Hugo Marchal"
     assert article.language == "fr"
     assert article.tags == ("vélo", "fatigue chronique", "mobilité")
@@ -109,7 +109,7 @@ def test_news_page_related_block_by_heading():
             '<script type="application/ld+json">{"@type": "Article",'
             ' "datePublished": "2021-05-06T10:00:00Z"}</script>',
             "https://site.example/a/",
-            DateValue(datetime(2021, 5, 6, 10), "json-ld", "exact"),
+            DateValue(datetime(2021, 5, 6, 10), "json-ld", "exact", 0),
         ),
         (
             '<meta property="article:published_time" content="2021-05-06">',
@@ -119,12 +119,12 @@ def test_news_page_related_block_by_heading():
         (
             '<meta name="DC.date.issued" content="2021-05-06T10:00:00+02:00">',
             "https://site.example/a/",
-            DateValue(datetime(2021, 5, 6, 8), "meta", "exact"),
+            DateValue(datetime(2021, 5, 6, 8), "meta", "exact", 120),
         ),
         (
             '<meta name="parsely-pub-date" content="Thu, 06 May 2021 10:00:00 +0000">',
             "https://site.example/a/",
-            DateValue(datetime(2021, 5, 6, 10), "meta", "exact"),
+            DateValue(datetime(2021, 5, 6, 10), "meta", "exact", 0),
         ),
         ("", "https://site.example/2021/05/06/a/", DateValue(datetime(2021, 5, 6), "url", "day")),
         ("", "https://site.example/2021-05-06/a/", DateValue(datetime(2021, 5, 6), "url", "day")),
@@ -156,17 +156,19 @@ def test_time_element_in_the_article_header():
     )
     url = "https://site.example/a/"
     article = analyse_page(html, url, load_profile("generic").resolve(url), FETCHED_AT).article
-    assert article.published == DateValue(datetime(2021, 5, 6, 10), "time", "exact")
+    assert article.published == DateValue(datetime(2021, 5, 6, 10), "time", "exact", 0)
 
 
 def test_conflicting_dates_are_flagged():
     article = analyse("conflicting-dates.html").article
-    # 23:30 on the 12th in New York is the 13th in UTC: one day from the meta tag's
-    # 10:00 UTC on the 12th is no conflict, three days from the URL's 10th is.
-    assert article.published == DateValue(datetime(2019, 3, 13, 4, 30), "json-ld", "exact")
-    assert article.modified == DateValue(datetime(2019, 3, 20, 8), "json-ld", "exact")
+    # 23:30 on the 12th in New York (the 13th in UTC) is a few hours from the meta tag's
+    # 10:00 UTC on the 12th: no conflict; two days from the URL's 10th is, shown on the
+    # page's own calendar.
+    published = article.published
+    assert published == DateValue(datetime(2019, 3, 13, 4, 30), "json-ld", "exact", -300)
+    assert article.modified == DateValue(datetime(2019, 3, 20, 8), "json-ld", "exact", 0)
     assert article.date_conflicts == (
-        "published: json-ld 2019-03-13 != url 2019-03-10",
+        "published: json-ld 2019-03-12 != url 2019-03-10",
         "modified: json-ld 2019-03-20 != opengraph 2019-04-30",
     )
     assert article.author == "Lee Park"
@@ -187,7 +189,7 @@ def test_blog_related_block_named_by_its_class():
     assert article.title == "Growing tomatoes on a north-facing balcony"
     assert article.lead == ""  # og:description only repeats the title
     assert article.published == DateValue(datetime(2023, 6, 4), "opengraph", "day")
-    assert article.modified == DateValue(datetime(2023, 6, 10, 9), "opengraph", "exact")
+    assert article.modified == DateValue(datetime(2023, 6, 10, 9), "opengraph", "exact", 0)
     assert article.author == "Sam Okafor"
     assert article.tags == ("tomatoes", "balcony", "shade")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 #: How precise a date is: an exact timestamp, or only its day / month / year.
 PRECISIONS = ("exact", "day", "month", "year")
@@ -23,16 +23,26 @@ class DateValue:
     ``source`` names what gave the date: ``"relative-age"`` (a displayed age such as
     "il y a 8 années 4 mois", read against the fetch time), ``"selector"`` (the site
     profile's date selector), ``"json-ld"``, ``"meta"``, ``"time"``, ``"url"``...
+
+    ``value`` is naive: the instant in UTC when the page gave a time zone (its offset is
+    then ``utc_offset``, minutes east of UTC), else the time as written.
     """
 
     value: datetime
     source: str
     precision: str = "exact"
+    utc_offset: int | None = None
 
     @property
     def is_relative(self) -> bool:
         """True when the date was derived from a displayed age, so it drifts with time."""
         return self.source == "relative-age"
+
+    @property
+    def local_day(self) -> date:
+        """The day on the page's own calendar: "2024-03-05T07:30:00+08:00" is the 5th,
+        though its instant in UTC is the 4th."""
+        return (self.value + timedelta(minutes=self.utc_offset or 0)).date()
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,9 @@ class Article:
     # Disagreements between the page's date sources, e.g. "published: json-ld 2019-03-01
     # != meta 2019-03-05": the date kept is the first source's, the conflict is flagged.
     date_conflicts: tuple[str, ...] = ()
+    # The page's image (og:image, twitter:image, JSON-LD image, else the main text's
+    # first picture), an absolute http(s) URL.
+    image: str | None = None
 
     @property
     def text(self) -> str:
@@ -104,6 +117,8 @@ class Article:
             "theme": self.theme,
             "theme_url": self.theme_url,
         }
+        if self.image is not None:  # absent, it leaves the hashes of older versions as they were
+            content["image"] = self.image
         encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()
 
@@ -111,7 +126,9 @@ class Article:
 def _date_key(date: DateValue | None) -> str | None:
     if date is None or date.is_relative:
         return None
-    return f"{date.value.isoformat()}|{date.source}|{date.precision}"
+    key = f"{date.value.isoformat()}|{date.source}|{date.precision}"
+    # Without an offset, the key stays what it was before offsets were kept.
+    return key if date.utc_offset is None else f"{key}|{date.utc_offset}"
 
 
 @dataclass(frozen=True)

@@ -176,27 +176,44 @@ class Reader:
             for table in tables
         }
 
-    def articles(self, include_gone: bool = False) -> list[Article]:
-        """The latest version of every archived article, oldest URL first."""
+    def articles(
+        self, include_gone: bool = False, urls: Sequence[str] | None = None
+    ) -> list[Article]:
+        """The latest version of every archived article (or of those of ``urls``), by URL."""
+        where = [] if include_gone else ["gone_at IS NULL"]
+        if urls is not None:
+            where.append("list_contains($urls, url)")
         rows = self.con.execute(
             "SELECT url, title, lead, body, canonical_url, published_at, published_source,"
             " published_precision, modified_at, modified_source, modified_precision, rubrique,"
-            " tags, author, language, sources, theme, theme_url, date_conflicts"
+            " tags, author, language, sources, theme, theme_url, date_conflicts,"
+            " published_utc_offset, image"
             " FROM latest_articles"
-            + ("" if include_gone else " WHERE gone_at IS NULL")
-            + " ORDER BY url"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY url",
+            {"urls": list(urls)} if urls is not None else None,
         ).fetchall()
         return [_article(row) for row in rows]
 
-    def resolve_url(self, url: str) -> str | None:
-        """The archived article's URL for ``url`` (itself, or through an alias)."""
-        row = self.con.execute(
-            "SELECT url FROM articles WHERE url = ?"
-            " UNION ALL SELECT a.url FROM url_aliases al JOIN articles a ON a.url = al.url"
-            " WHERE al.alias_url = ? LIMIT 1",
-            [url, url],
-        ).fetchone()
-        return row[0] if row else None
+    def resolve_url(self, spellings: str | Sequence[str]) -> str | None:
+        """The archived article's URL for a page, given its spellings, the likeliest first
+        (``crawler.page.urls.url_spellings``): the first spelling that is an article, an
+        alias of one (a redirect, the same content) or a live article's canonical link."""
+        spellings = [spellings] if isinstance(spellings, str) else list(spellings)
+        rows = self.con.execute(
+            "SELECT url AS spelling, url, 0 AS way FROM articles WHERE list_contains(?, url)"
+            " UNION ALL SELECT al.alias_url, a.url, 1 FROM url_aliases al"
+            " JOIN articles a ON a.url = al.url WHERE list_contains(?, al.alias_url)"
+            " UNION ALL SELECT canonical_url, url, 2 FROM latest_articles"
+            " WHERE gone_at IS NULL AND list_contains(?, canonical_url)",
+            [spellings, spellings, spellings],
+        ).fetchall()
+        found = {(spelling, way): url for spelling, url, way in rows}
+        for spelling in spellings:
+            for way in range(3):
+                if (spelling, way) in found:
+                    return found[spelling, way]
+        return None
 
     def titles(self, urls: list[str]) -> dict[str, str]:
         """The latest title of each archived URL among ``urls``."""
@@ -235,10 +252,11 @@ class Reader:
     ) -> dict[str, tuple[Any, ...]]:
         """What a widget shows beside each title, in one query, for every live article
         or for the archived ``urls``: ``(published_at, published_precision, lead, the
-        body's first body_chars characters, language)`` by URL."""
+        body's first body_chars characters, language, published_local_day, image)`` by
+        URL (the local day is the publication day on the page's own calendar)."""
         sql = (
-            "SELECT url, published_at, published_precision, lead, left(body, ?), language"
-            " FROM latest_articles"
+            "SELECT url, published_at, published_precision, lead, left(body, ?), language,"
+            " published_local_day, image FROM latest_articles"
         )
         if urls is None:
             rows = self.con.execute(sql + " WHERE gone_at IS NULL", [body_chars]).fetchall()
@@ -279,6 +297,11 @@ class Reader:
             " ORDER BY rule DESC, source_url, created_at, target_url",
             [source_url] if source_url is not None else [],
         )
+
+    def first_seen(self) -> dict[str, datetime]:
+        """When each live article was first archived (UTC), by URL."""
+        rows = self.con.execute("SELECT url, first_seen_at FROM articles WHERE gone_at IS NULL")
+        return dict(rows.fetchall())
 
     def article_facts(self) -> dict[str, ArticleFacts]:
         """Each live article's section and tags, by URL: what scoped rules match."""
@@ -321,12 +344,17 @@ class Reader:
         )
 
     def aliases(self) -> dict[str, str]:
-        """Every alias of an archived article (old URL, redirect...) and that article."""
-        return dict(
-            self.con.execute(
-                "SELECT al.alias_url, a.url FROM url_aliases al JOIN articles a ON a.url = al.url"
-            ).fetchall()
-        )
+        """Every alias of an archived article (old URL, redirect...) and that article,
+        then every live article's canonical link that is not its URL (as
+        :meth:`resolve_url` looks them up: an alias first)."""
+        rows = self.con.execute(
+            "SELECT canonical_url, url FROM latest_articles WHERE gone_at IS NULL"
+            " AND canonical_url IS NOT NULL AND canonical_url <> url"
+        ).fetchall()
+        rows += self.con.execute(
+            "SELECT al.alias_url, a.url FROM url_aliases al JOIN articles a ON a.url = al.url"
+        ).fetchall()
+        return dict(rows)
 
     def editors_block(self, source_url: str) -> QueryResult:
         """The editors' related block of an article as last archived: each link's target,
@@ -351,22 +379,25 @@ class Reader:
         )
 
 
-def _date(value: Any, source: str | None, precision: str | None) -> DateValue | None:
+def _date(
+    value: Any, source: str | None, precision: str | None, utc_offset: int | None = None
+) -> DateValue | None:
     if value is None:
         return None
-    return DateValue(value=value, source=source or "unknown", precision=precision or "exact")
+    return DateValue(value, source or "unknown", precision or "exact", utc_offset)
 
 
 def _article(row: tuple[Any, ...]) -> Article:
     (url, title, lead, body, canonical, pub, pub_src, pub_prec, mod, mod_src, mod_prec,
-     rubrique, tags, author, language, sources, theme, theme_url, conflicts) = row  # fmt: skip
+     rubrique, tags, author, language, sources, theme, theme_url, conflicts, pub_offset,
+     image) = row  # fmt: skip
     return Article(
         url=url,
         title=title,
         lead=lead or "",
         body=body or "",
         canonical_url=canonical,
-        published=_date(pub, pub_src, pub_prec),
+        published=_date(pub, pub_src, pub_prec, pub_offset),
         modified=_date(mod, mod_src, mod_prec),
         rubrique=rubrique,
         tags=tuple(tags or ()),
@@ -376,4 +407,5 @@ def _article(row: tuple[Any, ...]) -> Article:
         theme=theme,
         theme_url=theme_url,
         date_conflicts=tuple(conflicts or ()),
+        image=image,
     )

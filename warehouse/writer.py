@@ -120,6 +120,9 @@ _VERSION_COLUMNS = (
     ("theme", "VARCHAR"),
     ("theme_url", "VARCHAR"),
     ("date_conflicts", "VARCHAR[]"),
+    ("published_utc_offset", "INTEGER"),
+    ("published_local_day", "DATE"),
+    ("image", "VARCHAR"),
 )
 _LINK_COLUMNS = (
     ("source_url", "VARCHAR"),
@@ -214,6 +217,9 @@ def _version_row(version_id: int, run_id: int, sighting: _Sighting, content_hash
         article.theme,
         article.theme_url,
         list(article.date_conflicts),
+        published.utc_offset if published else None,
+        published.local_day if published else None,
+        article.image,
     )
 
 

@@ -22,6 +22,7 @@ from crawler.page.html import (
     select,
     text_of,
 )
+from crawler.page.metadata import page_image
 from crawler.page.urls import article_url
 from crawler.profiles import SiteProfile
 from warehouse.model import Article, DateValue, RelatedLink
@@ -172,6 +173,7 @@ def _article(
         sources=_all_texts(root, selectors.sources),
         theme=theme,
         theme_url=theme_url,
+        image=page_image(root, base, select(root, selectors.body) or None),
     )
 
 

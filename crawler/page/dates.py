@@ -26,7 +26,8 @@ def _parser(languages: tuple[str, ...], base: datetime | None):
     # dateparser is slow to import and to build a parser: load both once.
     from dateparser.date import DateDataParser
 
-    settings: dict[str, object] = {"RETURN_AS_TIMEZONE_AWARE": False}
+    # A date that names its time zone comes back aware (see split_offset).
+    settings: dict[str, object] = {}
     if base is not None:
         settings["RELATIVE_BASE"] = base
     else:
@@ -36,9 +37,16 @@ def _parser(languages: tuple[str, ...], base: datetime | None):
 
 
 def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return split_offset(value)[0]
+
+
+def split_offset(value: datetime) -> tuple[datetime, int | None]:
+    """A date as stored: the naive UTC instant and the offset the page gave (minutes
+    east of UTC), or the date as written and None when it named no time zone."""
+    offset = value.utcoffset()
+    if offset is None:
+        return value.replace(tzinfo=None), None
+    return value.astimezone(UTC).replace(tzinfo=None), round(offset.total_seconds() / 60)
 
 
 def parse_relative_age(
@@ -86,7 +94,8 @@ def parse_date(
         iso = None
     if iso is not None:
         precision = "day" if len(text) <= 10 else "exact"
-        return DateValue(_naive_utc(iso), source, precision)
+        value, offset = split_offset(iso)
+        return DateValue(value, source, precision, offset)
     parser = _parser(languages, None)
     data = parser.get_date_data(text)
     if data.date_obj is None:
@@ -95,4 +104,5 @@ def parse_date(
     if data.date_obj is None:
         return None
     precision = _PRECISION.get(data.period or "", "exact")
-    return DateValue(_naive_utc(data.date_obj), source, precision)
+    value, offset = split_offset(data.date_obj)
+    return DateValue(value, source, precision, offset)

@@ -76,6 +76,7 @@ def analyse_generic(
             author=meta.author,
             language=meta.language,
             date_conflicts=meta.date_conflicts,
+            image=meta.image,
         ),
         related,
     )

@@ -12,14 +12,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.page.dates import parse_date
+from crawler.page.dates import parse_date, split_offset
 from crawler.page.html import clean_url, fold, text_of
 from warehouse.model import DateValue
 
@@ -50,6 +50,12 @@ _META_MODIFIED = (
 _META_KEYWORDS = ("news_keywords", "keywords", "parsely-tags", "sailthru.tags")
 _META_SECTION = ("section", "article.section", "parsely-section", "category")
 _META_DESCRIPTION = ("og:description", "description", "twitter:description", "dc.description")
+_META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url")
+_TWITTER_IMAGE = ("twitter:image", "twitter:image:src")
+# Where the main text sits, for its first picture: most specific first.
+_TEXT_CONTAINERS = ("//*[@itemprop='articleBody']", "//article", "//main")
+# Pictures smaller than this (pixels, as declared) are icons, spacers or trackers.
+_MIN_IMAGE_SIDE = 50
 
 # /2019/03/12/ or /2019-03-12/ in a path; /2019/03/ alone gives the month.
 _URL_DAY = re.compile(
@@ -74,6 +80,7 @@ class Metadata:
     rubrique: str | None
     description: str
     date_conflicts: tuple[str, ...]
+    image: str | None = None
     # What the page says it is: its JSON-LD types (any article type as "article") and
     # og:type, for telling articles from listings.
     json_ld_types: frozenset[str] = frozenset()
@@ -129,6 +136,7 @@ def read_metadata(
         or None,
         description=description,
         date_conflicts=tuple(conflicts + modified_conflicts),
+        image=_image(ld, metas, _text_containers(root), base),
         json_ld_types=_json_ld_kinds(ld_objects),
         og_type=(_first(metas, ("og:type",)) or "").strip().lower() or None,
     )
@@ -279,9 +287,8 @@ def _parse_date(
         except (TypeError, ValueError):
             value = None
         if value is not None:
-            if value.tzinfo is not None:
-                value = value.astimezone(UTC).replace(tzinfo=None)
-            return DateValue(value, source, "exact")
+            instant, offset = split_offset(value)
+            return DateValue(instant, source, "exact", offset)
     return parse_date(raw, fetched_at, source, languages)
 
 
@@ -310,7 +317,9 @@ def _url_date(url: str) -> DateValue | None:
 _PRECISION_RANK = {"exact": 0, "day": 1, "month": 2, "year": 3}
 
 
-def _truncate(value: datetime, precision: str) -> datetime:
+def _truncate(date: DateValue, precision: str) -> datetime:
+    """The date on the page's own calendar, cut to ``precision``."""
+    value = date.value + timedelta(minutes=date.utc_offset or 0)
     if precision == "year":
         return datetime(value.year, 1, 1)
     if precision == "month":
@@ -325,7 +334,7 @@ def _shown(date: DateValue) -> str:
         return f"{date.value:%Y}"
     if date.precision == "month":
         return f"{date.value:%Y-%m}"
-    return f"{date.value:%Y-%m-%d}"
+    return f"{date.local_day:%Y-%m-%d}"
 
 
 def _agree(field: str, candidates: list[DateValue | None]) -> tuple[DateValue | None, list[str]]:
@@ -340,12 +349,103 @@ def _agree(field: str, candidates: list[DateValue | None]) -> tuple[DateValue | 
     kept, conflicts = found[0], []
     for other in found[1:]:
         coarser = max(kept.precision, other.precision, key=_PRECISION_RANK.__getitem__)
-        gap = abs(_truncate(kept.value, coarser) - _truncate(other.value, coarser))
+        gap = abs(_truncate(kept, coarser) - _truncate(other, coarser))
         if gap > timedelta(days=1):
             conflicts.append(
                 f"{field}: {kept.source} {_shown(kept)} != {other.source} {_shown(other)}"
             )
     return kept, conflicts
+
+
+# --- image ---------------------------------------------------------------------------
+
+
+def page_image(
+    root: etree._Element, base: str, text: list[etree._Element] | None = None
+) -> str | None:
+    """The page's image as an absolute http(s) URL: its og:image, else twitter:image,
+    else its JSON-LD article's image, else the first picture inside ``text`` (the nodes
+    holding the main text; by default the article body, ``<article>`` or ``<main>``)."""
+    ld = _json_ld_article(list(_json_ld_objects(root)))
+    return _image(ld, _metas(root), _text_containers(root) if text is None else text, base)
+
+
+def _image(
+    ld: dict[str, Any], metas: dict[str, list[str]], text: list[etree._Element], base: str
+) -> str | None:
+    declared = (
+        *metas.get(_META_IMAGE[0], ()),
+        *(value for key in _META_IMAGE[1:] for value in metas.get(key, ())),
+        *(value for key in _TWITTER_IMAGE for value in metas.get(key, ())),
+        *_ld_images(ld.get("image")),
+        *_ld_images(ld.get("thumbnailUrl")),
+    )
+    for candidate in declared:
+        url = _web_url(candidate, base)
+        if url:
+            return url
+    for node in text:
+        for img in node.iter("img"):
+            if _small(img):
+                continue
+            # Lazy-loading pages put a placeholder in src and the picture elsewhere.
+            srcset = (img.get("srcset") or img.get("data-srcset") or "").strip()
+            for candidate in (
+                img.get("data-src"),
+                img.get("data-lazy-src"),
+                img.get("data-original"),
+                img.get("src"),
+                srcset.split(" ", 1)[0].rstrip(","),
+            ):
+                url = _web_url(candidate or "", base)
+                if url:
+                    return url
+    return None
+
+
+def _ld_images(value: object) -> list[str]:
+    """The URLs of a JSON-LD image value: a URL, an ImageObject, or a list of either."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [url for item in value for url in _ld_images(item)]
+    if isinstance(value, dict):
+        url = value.get("url") or value.get("contentUrl") or value.get("@id")
+        return [url] if isinstance(url, str) else []
+    return []
+
+
+def _text_containers(root: etree._Element) -> list[etree._Element]:
+    for path in _TEXT_CONTAINERS:
+        found = root.xpath(path)
+        if found:
+            return found[:1]
+    return []
+
+
+def _small(img: etree._Element) -> bool:
+    for side in (img.get("width"), img.get("height")):
+        digits = re.match(r"\s*(\d+)\s*(?:px)?\s*$", side or "")
+        if digits and int(digits[1]) < _MIN_IMAGE_SIDE:
+            return True
+    return False
+
+
+def _web_url(raw: str, base: str) -> str | None:
+    """``raw`` made absolute against ``base`` when it is an http(s) URL with a host; never
+    data:, javascript:, file: or the like. Kept as written otherwise: an image's query
+    may be signed, so it is not put in canonical form as page URLs are."""
+    raw = raw.strip().replace(" ", "%20")
+    if not raw or any(ord(c) < 32 for c in raw):
+        return None
+    try:
+        url = urljoin(base, raw)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
 
 
 # --- title, names, the rest ----------------------------------------------------------
