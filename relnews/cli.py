@@ -739,7 +739,13 @@ def serve(
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option(
+    "-f",
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    help="Read the SQL from FILE (UTF-8) instead of QUERY; - reads standard input.",
+)
 @db_option()
 @output_options
 @click.option(
@@ -754,7 +760,7 @@ def serve(
     type=click.FloatRange(min=0),
     default=300,
     show_default=True,
-    help="Seconds the query may run before it is stopped (0: no limit).",
+    help="Seconds the SQL may run before it is stopped (0: no limit).",
 )
 @click.option(
     "--unsafe",
@@ -763,34 +769,24 @@ def serve(
     "load extensions (off by default: the archive only).",
 )
 @clean_errors
-def sql(query: str, db: Path, fmt: str, wait: float, timeout: float, unsafe: bool) -> None:
-    """Run a read-only SQL query on the archive, and on nothing else.
+def sql(
+    query: str | None, file: Path | None, db: Path, fmt: str, wait: float, timeout: float,
+    unsafe: bool,
+) -> None:  # fmt: skip
+    """Run read-only SQL on the archive, and on nothing else: QUERY, or a script from
+    --file FILE, or from standard input (QUERY or FILE -).
 
-    The query sees the archive's tables and views only: no local file is read or
-    written, no other database attached, no extension installed (unless --unsafe). While
-    a crawl writes, it waits for its turn (--wait); it is stopped after --timeout seconds.
+    A script's statements run in order; each one that answers rows prints them, values
+    written as DuckDB writes them. The SQL sees the archive's tables and views only: no
+    local file is read or written, no other database attached, no extension installed
+    (unless --unsafe). While a crawl writes, it waits for its turn (--wait); it is
+    stopped after --timeout seconds.
 
     Example: relnews sql "select count(*) from articles" --db relnews-demo.duckdb
     """
-    import duckdb
+    from relnews.sql_command import echo_script, read_script
 
-    from warehouse import connect
-
-    con = connect(db, read_only=True, wait=wait, sandboxed=not unsafe)
-    try:
-        result = Reader(con).query(query, timeout=timeout or None)
-    except duckdb.InterruptException as error:
-        raise click.ClickException(
-            f"the query ran past --timeout {timeout:g} s and was stopped"
-        ) from error
-    except duckdb.Error as error:
-        message = " ".join(str(error).split())
-        if "disabled by configuration" in message or "disabled through configuration" in message:
-            message += " (relnews sql reads the archive only; --unsafe lifts this)"
-        raise click.ClickException(terminal_safe(message)) from error
-    finally:
-        con.close()
-    echo_rows(result.columns, result.rows, fmt)
+    echo_script(read_script(query, file), db, fmt, wait, timeout, unsafe)
 
 
 @cli.command()

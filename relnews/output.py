@@ -8,7 +8,7 @@ import decimal
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,6 +17,7 @@ from tabulate import tabulate
 
 if TYPE_CHECKING:
     from relnews.widgets import ItemFacts
+    from warehouse.sql_script import StatementRows
 
 # Headers get no extra space: a column is as wide as its widest cell, header included.
 tabulate_module.MIN_PADDING = 0
@@ -48,7 +49,12 @@ def csv_safe(value: Any) -> Any:
 def json_for_html(data: Any, indent: int | None = 2) -> str:
     """JSON that is also safe inside an HTML ``<script>`` block: ``<``, ``>``, ``&`` and
     the line separators U+2028/U+2029 are written as escapes (still the same JSON)."""
-    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _script_safe(json.dumps(data, ensure_ascii=False, indent=indent))
+
+
+def _script_safe(text: str) -> str:
+    """JSON ``text`` with the characters an HTML page or a terminal would obey escaped
+    (they occur inside JSON strings only, where an escape means the same)."""
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
         text = text.replace(char, escape)
@@ -84,10 +90,20 @@ def _cell(value: Any, width: int) -> str:
         text = ", ".join(str(item) for item in value)
     else:
         text = str(value)
+    return _fit(text, width)
+
+
+def _fit(text: str, width: int) -> str:
+    """A table cell: on one line, control characters escaped, cut to ``width``."""
     text = terminal_safe(" ".join(text.split()))
     if len(text) <= width or text.startswith(("http://", "https://")):
         return text  # a cut URL is useless: print it whole
     return text[: width - 1] + "…"
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell safe for spreadsheets and terminals (numbers are left alone)."""
+    return csv_safe(terminal_safe(value)) if isinstance(value, str) else value
 
 
 def format_rows(
@@ -103,11 +119,11 @@ def format_rows(
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([csv_safe(column) for column in columns])
+        writer.writerow([_csv_cell(column) for column in columns])
         for row in rows:
             writer.writerow(
                 [
-                    csv_safe(json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+                    _csv_cell(json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
                     for v in map(_plain, row)
                 ]
             )
@@ -125,6 +141,64 @@ def format_rows(
         "simple",
         colalign=["right" if is_number else "left" for is_number in numeric],
         disable_numparse=True,  # cells are already formatted
+    )
+
+
+#: A bare NaN or Infinity in DuckDB's JSON (not valid JSON), or a string to step over.
+_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+
+
+def format_results(
+    results: Iterable[StatementRows], fmt: str, max_width: int = 60
+) -> Iterator[str]:
+    """The text of each statement's rows of a script (:func:`warehouse.sql_script.run_script`:
+    ``text`` rendering for table and csv, ``json`` for json), as each comes, every value
+    as DuckDB writes it.
+
+    table: one table per statement, a blank line between, NULL shown as ``NULL``,
+    numbers aligned right; csv: one header and rows per statement, a blank line between,
+    NULL empty; json: one array of row objects per statement, one after another (``jq``
+    reads the stream; ``jq -s`` makes it one array), NaN and infinities as ``null``.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    for count, result in enumerate(results):
+        text = _format_result(result, fmt, max_width)
+        yield text if count == 0 or fmt == "json" else "\n" + text
+
+
+def _format_result(result: StatementRows, fmt: str, max_width: int) -> str:
+    if fmt == "json":
+        objects = [
+            _NON_FINITE.sub(lambda m: m.group() if m.group()[0] == '"' else "null", str(row[0]))
+            for row in result.rows
+        ]
+        return _script_safe(
+            "[\n" + ",\n".join(f"  {o}" for o in objects) + "\n]" if objects else "[]"
+        )
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([_csv_cell(column) for column in result.columns])
+        for row in result.rows:
+            writer.writerow(
+                # DuckDB's text of a number or a date ("-2", "-infinity") is no formula
+                [
+                    _csv_cell(value) if kind == "text" else value
+                    for value, kind in zip(row, result.kinds, strict=True)
+                ]
+            )
+        return out.getvalue().rstrip("\n")
+    align = ["right" if kind == "number" and result.rows else "left" for kind in result.kinds]
+    return tabulate(
+        [
+            ["NULL" if value is None else _fit(value, max_width) for value in row]
+            for row in result.rows
+        ],
+        [terminal_safe(column) for column in result.columns],
+        "simple",
+        colalign=align,
+        disable_numparse=True,  # DuckDB's own text of each value
     )
 
 

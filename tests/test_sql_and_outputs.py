@@ -6,14 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 import time
 
 import duckdb
 import pytest
+from duckdb_values import CONTROL, DUCKDB_VALUES, cell_of, run_sql_cleanly, usage_exit_code
 from test_outcomes import _crawl_process, wait_for_stored_pages
 
 from conftest import run_relnews
-from relnews.output import csv_safe, format_rows, json_for_html, terminal_safe
+from relnews.output import FORMATS, csv_safe, format_rows, json_for_html, terminal_safe
+from warehouse import connect
 
 
 @pytest.mark.parametrize(
@@ -140,3 +144,120 @@ def test_sql_never_prints_control_sequences(crawled_demo):
     assert "\x9b" not in result.stdout
     assert "\\x1b]0;pwned\\x07x" in result.stdout
     assert terminal_safe("a\tb") == "a\tb"
+
+
+@pytest.fixture(scope="module")
+def empty_archive(tmp_path_factory):
+    """A new archive with no crawl: enough for SQL that reads no table."""
+    db = tmp_path_factory.mktemp("sql") / "empty.duckdb"
+    connect(db).close()
+    return db
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("value", DUCKDB_VALUES)
+def test_every_duckdb_type_prints_as_duckdb_writes_it(empty_archive, value, fmt):
+    out = run_sql_cleanly(empty_archive, f"SELECT {value.sql} AS v", fmt)
+    assert not CONTROL.search(out), out  # nothing a terminal would obey
+    assert "<" not in out or fmt != "json"  # JSON safe in a <script> block
+    cell = cell_of(out, fmt)
+    if value.text is None:
+        assert value.check(cell), cell
+    else:
+        assert cell == value.expected(fmt)
+
+
+SCRIPT = """select 1 as a, 'x' as b;  -- several statements, each one's rows shown
+set variable k = 2;
+select getvariable('k') * 10 as c;
+create temp table t as select 3 as n;  -- a count of rows: not shown
+insert into t values (4) returning n;
+select sum(n) as total from t
+"""
+
+
+def test_a_script_prints_the_rows_of_each_statement_in_order(empty_archive):
+    db = str(empty_archive)
+    table = run_relnews("sql", SCRIPT, "--db", db).stdout
+    assert table == "a  b\n-  -\n1  x\n\n c\n--\n20\n\nn\n-\n4\n\ntotal\n-----\n    7\n"
+    csv_out = run_relnews("sql", SCRIPT, "--db", db, "--format", "csv").stdout
+    assert csv_out == "a,b\n1,x\n\nc\n20\n\nn\n4\n\ntotal\n7\n"
+    json_out = run_relnews("sql", SCRIPT, "--db", db, "--format", "json").stdout
+    assert _json_stream(json_out) == [[{"a": 1, "b": "x"}], [{"c": 20}], [{"n": 4}], [{"total": 7}]]
+
+
+def _json_stream(text: str) -> list:
+    """The JSON documents of ``text``, one after another (as ``jq -s`` reads them)."""
+    decoder, documents, at = json.JSONDecoder(), [], 0
+    while text[at:].strip():
+        at += len(text[at:]) - len(text[at:].lstrip())
+        document, at = decoder.raw_decode(text, at)
+        documents.append(document)
+    return documents
+
+
+def test_sql_reads_a_script_from_a_file_or_standard_input(empty_archive, tmp_path):
+    script = tmp_path / "q.sql"
+    # a byte-order mark, as some editors save UTF-8
+    script.write_bytes("\ufeffselect 'été' as mot;\nselect 2 as deux;\n".encode())
+    expected = "mot\n---\nété\n\ndeux\n----\n   2\n"
+    assert run_relnews("sql", "--file", str(script), "--db", str(empty_archive)).stdout == expected
+    for args in (["-"], ["--file", "-"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "relnews", "sql", *args, "--db", str(empty_archive)],
+            input=script.read_bytes(), capture_output=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.decode() == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "content", "message"),
+    [
+        (["--file", "{file}"], b"select 1;\n-- caf\xe9\n", "is not UTF-8 text (byte 0xe9"),
+        (["--file", "{file}"], b"", "holds no statement"),
+        (["--file", "{file}"], b"-- only a comment\n", "holds no statement"),
+        ([" "], None, "holds no statement"),
+        (["select 1", "--file", "{file}"], b"select 2", "not both"),
+        ([], None, "give a QUERY"),
+        (["--file", "{missing}"], None, "does not exist"),
+    ],
+)
+def test_sql_it_cannot_read_is_a_usage_error_in_one_line(
+    empty_archive, tmp_path, args, content, message
+):
+    file = tmp_path / "q.sql"
+    if content is not None:
+        file.write_bytes(content)
+    args = [arg.format(file=file, missing=tmp_path / "missing.sql") for arg in args]
+    result = run_relnews("sql", *args, "--db", str(empty_archive), check=False)
+    assert result.returncode == usage_exit_code()
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+
+
+def test_an_error_ends_the_script_after_the_rows_already_printed(empty_archive):
+    result = run_relnews(
+        "sql", "select 41 as a; select * from no_such_table; select 43 as c",
+        "--db", str(empty_archive), check=False,
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout == " a\n--\n41\n"
+    assert len(result.stderr.strip().splitlines()) == 1 and "no_such_table" in result.stderr
+
+
+def test_the_time_limit_holds_for_the_whole_script(empty_archive):
+    started = time.monotonic()
+    result = run_relnews(
+        "sql", "select 42 as a; select count(*) from range(1000000000000) t",
+        "--db", str(empty_archive), "--timeout", "1", check=False,
+    )  # fmt: skip
+    assert result.returncode == 1 and "ran past --timeout 1 s" in result.stderr
+    assert result.stdout == " a\n--\n42\n"
+    assert time.monotonic() - started < 30
+
+
+def test_csv_never_prints_control_sequences():
+    text = format_rows(["t"], [("a\x1b[2Jb\x9b",)], "csv")
+    assert text == "t\na\\x1b[2Jb\\x9b"
