@@ -10,8 +10,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 
+from crawler.limits import PAGE_LIMIT, stop_crawl
 from crawler.session import WarehouseSession
 from warehouse import Writer
 from warehouse.model import PageRecord
@@ -44,8 +44,10 @@ def run_status(finish_reason: str, answered: int, errors: int) -> str:
 
 def finish_cause(finish_reason: str, stats: dict[str, Any]) -> str | None:
     """One line naming why a crawl stopped early or failed (None: it ran to its end)."""
+    limit = stats.get("relnews/max_pages")
     causes = {
-        "closespider_pagecount": "stopped after the page limit (--max-pages)",
+        PAGE_LIMIT: f"stopped at the page limit (--max-pages {limit})",
+        "closespider_pagecount": "stopped after the page limit (CLOSESPIDER_PAGECOUNT)",
         "closespider_timeout": "stopped after the time limit (--max-time)",
         "closespider_itemcount": "stopped after the item limit",
         "shutdown": "interrupted by a signal: the next crawl takes it up",
@@ -54,10 +56,22 @@ def finish_cause(finish_reason: str, stats: dict[str, Any]) -> str | None:
     write_error = stats.get("relnews/write_error_text")
     if write_error:
         return str(write_error)
-    if not stats.get("relnews/answered") and finish_reason in ("finished", "shutdown"):
-        refused = stats.get("relnews/refused", 0)
-        return "every URL was refused" if refused else "the site answered nothing (unreachable?)"
-    return causes.get(finish_reason)
+    if not stats.get("relnews/answered") and finish_reason in ("finished", "shutdown", PAGE_LIMIT):
+        return f"no page could be fetched: {_why_nothing(finish_reason, stats)}"
+    if finish_reason == "finished":
+        return None
+    return causes.get(finish_reason, f"stopped ({finish_reason})")
+
+
+def _why_nothing(finish_reason: str, stats: dict[str, Any]) -> str:
+    first_error = stats.get("relnews/first_error")
+    if first_error:
+        return str(first_error)
+    if stats.get("robotstxt/forbidden"):
+        return "robots.txt forbids every page asked for"
+    if finish_reason == PAGE_LIMIT:
+        return "the page limit was reached first (robots.txt and sitemaps count)"
+    return "the site answered nothing"
 
 
 class WarehousePipeline:
@@ -115,6 +129,11 @@ class WarehousePipeline:
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageRecord):
+            if item.fetch.status is None and item.fetch.error:
+                # the first fetch that got no answer: a crawl that got none says why
+                stats = self.crawler.stats
+                if stats.get_value("relnews/first_error") is None:
+                    stats.set_value("relnews/first_error", f"{item.fetch.error} ({item.fetch.url})")
             if self.writer is not None and self.writer.error is not None:
                 self._stop()  # nothing more can be stored: the next crawl fetches it again
                 return item
@@ -136,12 +155,7 @@ class WarehousePipeline:
         if self._stopping:
             return
         self._stopping = True
-        engine = self.crawler.engine
-        if hasattr(engine, "close_spider_async"):  # Scrapy 2.14 and later
-            closing = deferred_from_coro(engine.close_spider_async(reason=WRITE_FAILED))
-        else:
-            closing = engine.close_spider(self.crawler.spider, WRITE_FAILED)  # type: ignore[arg-type]
-        closing.addErrback(lambda failure: logger.error("cannot stop the crawl: %s", failure))
+        stop_crawl(self.crawler, WRITE_FAILED)
 
     def close_spider(self, spider: Any = None) -> None:
         """Store what is left; the run is closed by :meth:`spider_closed`, which alone

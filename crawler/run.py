@@ -20,6 +20,7 @@ from crawler.pipelines import finish_cause
 from crawler.profiles import SiteProfile, load_profile
 from crawler.spiders.articles import ArticleSpider
 from warehouse import ArchiveLock, opened
+from warehouse.search_index import keep_fresh
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,18 @@ class CrawlSummary:
     articles_gone: int = 0  # articles this run found gone
     warnings: int = 0  # pages stored with a warning (fetches.warnings says what)
 
+    @property
+    def changed(self) -> int:
+        """Known articles that this run found changed (a new version each)."""
+        return max(0, self.versions_new - self.articles_new)
+
     def describe(self) -> str:
+        """The run in one line: what the pages fetched were (a page the site confirmed
+        unchanged is one, not a missing article), then why it stopped early if it did."""
         counts = (
-            f"{self.answered} pages fetched ({self.not_modified} not modified, "
-            f"{self.gone} gone, {self.errors} errors), {self.articles_new} new articles, "
-            f"{self.versions_new} new versions, {self.links_new} new related links"
+            f"{self.answered} pages fetched: {self.articles_new} new articles, "
+            f"{self.changed} changed, {self.not_modified} unchanged, {self.gone} gone, "
+            f"{self.errors} errors; {self.links_new} new related links"
             + (f", {self.articles_gone} articles gone" if self.articles_gone else "")
             + (f", {self.warnings} pages with warnings" if self.warnings else "")
         )
@@ -86,6 +94,17 @@ class OneLineLogs(logging.Filter):
         return True
 
 
+class OwnLinesOnly(logging.Filter):
+    """Only relnews's own log records (and Scrapy's critical ones, a bug's last words):
+    Scrapy's lines (a retry given up, robots.txt unreachable...) are its way of saying
+    what the run's one-line outcome says in the user's words. ``-v`` shows them all."""
+
+    OWN = ("crawler", "warehouse", "relnews", ArticleSpider.name)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.split(".")[0] in self.OWN or record.levelno >= logging.CRITICAL
+
+
 def _answered(stats: dict[str, Any]) -> int:
     """Pages the site answered; after a failed write, the pages the archive holds."""
     answered = stats.get("relnews/answered")
@@ -94,8 +113,9 @@ def _answered(stats: dict[str, Any]) -> int:
 
 def _one_line_logs() -> None:
     for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, OneLineLogs) for f in handler.filters):
-            handler.addFilter(OneLineLogs())
+        for kind in (OwnLinesOnly, OneLineLogs):
+            if not any(isinstance(f, kind) for f in handler.filters):
+                handler.addFilter(kind())
 
 
 def crawl_settings(
@@ -150,10 +170,12 @@ def crawl(
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)
     if settings.get("LOG_LEVEL") not in ("DEBUG", "INFO"):
-        # Scrapy installs its log handler when the crawl starts: filter it from then on.
+        # Scrapy installs its log handler when the crawl starts: filter it from then on
+        # (``-v`` sets INFO: every line, as Scrapy writes it).
         crawler.signals.connect(_one_line_logs, signal=signals.engine_started)
     process.crawl(crawler, profile=profile, url=url)
     process.start()
+    keep_fresh(db)  # the archive's search index, if it has one, follows the crawl
     stats = crawler.stats.get_stats()
     return CrawlSummary(
         run_id=stats.get("relnews/run_id"),

@@ -51,7 +51,11 @@ DOWNLOADER_MIDDLEWARES = {
     # after the retry middleware (550) in the response path: it sees a 503 first
     "crawler.politeness.Politeness": 560,
     "crawler.middlewares.ArchiveMiddleware": 950,
+    # last before the download: it counts what goes to the site, not replayed pages
+    "crawler.limits.PageLimit": 960,
 }
+# --max-pages: requests sent to the site, robots.txt and sitemaps included (0: no limit).
+RELNEWS_MAX_PAGES = 0
 # Crawl-delay and Retry-After, obeyed for remote sites, each capped (seconds).
 RELNEWS_POLITE = True
 RELNEWS_MAX_CRAWL_DELAY = 30.0
@@ -68,7 +72,7 @@ EXTENSIONS = {"crawler.extensions.ProgressReporter": 500}
 # can read it while a crawl runs.
 RELNEWS_DB = ""
 RELNEWS_BATCH_SIZE = 100
-RELNEWS_PROGRESS_EVERY = 2.0  # seconds between progress lines; 0 turns them off
+RELNEWS_PROGRESS_EVERY = 2.0  # seconds between progress lines in a log; 0 turns them off
 RELNEWS_CONDITIONAL = True  # If-None-Match / If-Modified-Since for stored pages
 RELNEWS_RELEASE_EVERY = 5.0  # seconds the file may stay open before readers get a turn
 # Seconds to wait for readers to let go of the file (0: as long as they read).

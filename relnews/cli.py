@@ -3,10 +3,11 @@ the packages (or a job of :mod:`relnews.jobs`), and prints through shared output
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,9 @@ import click
 
 from crawler.profiles import ProfileError, builtin_profiles, load_profile
 from recommender.rules import ANY_SOURCE, NotFitted, RuleError
-from relnews.config import default_map, find_config, load_config
+from relnews.config import NameOrFile, default_map, find_config, load_config
 from relnews.errors import JobError
-from relnews.exit_codes import EXIT_LOCKED, EXIT_OF_STATUS
+from relnews.exit_codes import EXIT_LOCKED, EXIT_OF_STATUS, EXIT_OK, EXIT_USAGE
 from relnews.output import (
     EXPORT_FORMATS,
     FORMATS,
@@ -29,8 +30,11 @@ from relnews.output import (
 )
 from warehouse import ArchiveLock, LockHeld, Reader, WarehouseError, opened
 from warehouse.database import STORAGE_VERSION
+from warehouse.lock import lock_holder
 
 DEFAULT_DB = "relnews.duckdb"
+#: A --profile value: a built-in profile's name, else a TOML file.
+PROFILE = NameOrFile(builtin_profiles, "profile")
 DEMO_DB = "relnews-demo.duckdb"
 DEMO_PORT = 8765
 
@@ -84,7 +88,14 @@ def clean_errors(command: Callable) -> Callable:
             click.echo(f"Error: {error}", err=True)
             sys.exit(EXIT_LOCKED)
         except (WarehouseError, ProfileError, RuleError, NotFitted, JobError) as error:
-            raise click.ClickException(terminal_safe(str(error))) from error
+            message = str(error)
+            if (pid := _crawl_holding(kwargs.get("db"))) is not None:
+                # what the command found may be a crawl's work half done: say so first
+                message = (
+                    f"the archive is being written by a crawl (pid {pid}): try again once "
+                    f"it ends ({message})"
+                )
+            raise click.ClickException(terminal_safe(message)) from error
         except OSError as error:  # a file that cannot be read or written
             where = f": {error.filename}" if error.filename else ""
             raise click.ClickException(f"{error.strerror or error}{where}") from error
@@ -92,11 +103,45 @@ def clean_errors(command: Callable) -> Callable:
     return wrapper
 
 
+def _crawl_holding(db: Path | None) -> int | None:
+    """The process id of a crawl or refresh writing ``db`` now, if any."""
+    return lock_holder(db) if db is not None else None
+
+
 def echo_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
     click.echo(format_rows(columns, rows, fmt))
 
 
-@click.group()
+class RelnewsGroup(click.Group):
+    """The command group, whose usage errors exit with :data:`EXIT_USAGE`, not click's 2.
+
+    Click turns a bad command line into ``UsageError`` (``BadParameter`` for a bad value,
+    from the command line, the environment or the configuration file) with exit code 2,
+    which is a partial run's: an operator's timer would count a misconfigured run as a
+    success. Every usage error passes here, whichever command raised it: the group's own
+    options in ``make_context``, a command's options and body in ``invoke``.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _usage_exit_code():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_exit_code():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _usage_exit_code() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as error:
+        # click reads the code from the error it shows (a class variable, set per error)
+        error.exit_code = EXIT_USAGE  # type: ignore[misc]
+        raise
+
+
+@click.group(cls=RelnewsGroup)
 @click.version_option(package_name="relnews")
 @click.option("--config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               envvar="RELNEWS_CONFIG",
@@ -111,7 +156,7 @@ def cli(ctx: click.Context, config: Path | None) -> None:
     """
     path = find_config(config, Path.cwd())
     if path is not None:
-        ctx.default_map = default_map(load_config(path), cli.commands)
+        ctx.default_map = default_map(load_config(path), cli.commands, path.parent)
 
 
 @cli.command()
@@ -149,13 +194,13 @@ def _log_settings(verbose: bool) -> dict[str, Any]:
 def crawl_options(command: Callable) -> Callable:
     """The options shared by `relnews crawl` and `relnews refresh`."""
     options = [
-        click.option("--profile", "profile_name", default="demo", show_default=True,
+        click.option("--profile", "profile_name", type=PROFILE, default="demo", show_default=True,
                      help="A built-in profile name (see `relnews profiles`) or a TOML file."),
         click.option("--url", "urls", multiple=True,
                      help="The site's address (for profiles with relative start URLs), or a "
                           "page to start from; repeat for several."),
         click.option("--max-pages", type=click.IntRange(min=1),
-                     help="Stop after this many pages."),
+                     help="Fetch this many pages at most (robots.txt and sitemaps count)."),
         click.option("--max-depth", type=click.IntRange(min=0),
                      help="Follow links this many hops at most."),
         click.option("--max-time", type=click.FloatRange(min=0, min_open=True),
@@ -172,7 +217,9 @@ def crawl_options(command: Callable) -> Callable:
                      help="Any Scrapy setting, e.g. -s DOWNLOAD_DELAY=2."),
         click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log."),
         click.option("-q", "--quiet", is_flag=True,
-                     help="Print only errors and the one-line summary (for cron)."),
+                     help="Print nothing when the run ends well (for cron); warnings, "
+                          "errors and the outcome of a run that did not still go to "
+                          "standard error."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -192,10 +239,10 @@ def crawl_overrides(
 ) -> dict[str, Any]:
     """Scrapy settings from the shared crawl options."""
     overrides = _log_settings(verbose)
-    if quiet:
-        overrides.update(LOG_LEVEL="ERROR", RELNEWS_PROGRESS_EVERY=0)
+    if quiet:  # warnings and errors still show
+        overrides.update(RELNEWS_PROGRESS_EVERY=0)
     for name, value in (
-        ("CLOSESPIDER_PAGECOUNT", max_pages),
+        ("RELNEWS_MAX_PAGES", max_pages),
         ("DEPTH_LIMIT", max_depth),
         ("CLOSESPIDER_TIMEOUT", max_time),
         ("RELNEWS_MAX_AGE_DAYS", max_age_days),
@@ -253,7 +300,7 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
     a crawl that was killed is taken up where it stopped. Exit code: 0 done, 1 failed
     (nothing answered, or the archive cannot be written), 2 partial (stopped by a limit,
     or some pages failed), 3 another crawl holds the archive, 4 interrupted by a signal
-    (the next crawl takes it up).
+    (the next crawl takes it up), 64 a wrong option or configuration (nothing was run).
 
     Example: relnews crawl --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
     """
@@ -261,8 +308,18 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
 
     profile = load_profile(profile_name)
     summary = run_crawl(db, profile, url=list(urls), overrides=crawl_overrides(**options))
-    click.echo(f"run {summary.run_id} {summary.status}: {summary.describe()}")
-    sys.exit(EXIT_OF_STATUS[summary.status])
+    code = EXIT_OF_STATUS[summary.status]
+    _echo_outcome(f"run {summary.run_id} {summary.status}: {summary.describe()}", code, options)
+    sys.exit(code)
+
+
+def _echo_outcome(line: str, code: int, options: dict[str, Any]) -> None:
+    """A run's one-line outcome: on standard output, or with --quiet only when the run
+    did not end well, on standard error (cron mails whatever a job prints)."""
+    if not options.get("quiet"):
+        click.echo(line)
+    elif code != EXIT_OK:
+        click.echo(line, err=True)
 
 
 @cli.command()
@@ -278,9 +335,10 @@ def refresh(
 ) -> None:
     """Incremental crawl, then refit, new lists and evaluation if anything changed.
 
-    For cron and systemd timers (--quiet: errors and one summary line). Exit code: 0
-    done, 1 failed, 2 partial (stopped by a limit, some pages failed, or no model could
-    be fitted), 3 another run holds the archive, 4 interrupted by a signal.
+    For cron and systemd timers (--quiet: nothing printed when it ends well). Exit code:
+    0 done, 1 failed, 2 partial (stopped by a limit, some pages failed, or no model could
+    be fitted), 3 another run holds the archive, 4 interrupted by a signal, 64 a wrong
+    option or configuration (nothing was run).
 
     Example: relnews refresh --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
     """
@@ -299,11 +357,11 @@ def refresh(
         click.echo(result.report.format_table())
     for note in result.notes:
         click.echo(f"refresh: {note}", err=True)
-    if quiet:  # the one line cron mails when the job fails
-        click.echo(f"refresh {result.outcome}: crawl {result.crawl.status}: "
-                   f"{result.crawl.describe()}")  # fmt: skip
+    if quiet:  # the one line cron mails when the job did not end well
+        line = f"refresh {result.outcome}: crawl {result.crawl.status}: {result.crawl.describe()}"
     else:
-        click.echo(f"refresh: {result.outcome}")
+        line = f"refresh: {result.outcome}"
+    _echo_outcome(line, result.exit_code, options)
     sys.exit(result.exit_code)
 
 
@@ -327,6 +385,7 @@ def fit(db: Path, k: int, n_jobs: int, method: str) -> None:
 
     Example: relnews fit --db news.duckdb --jobs -1
     """
+    crawl_pid = _crawl_holding(db)
     result = _jobs().fit(
         db,
         k=k,
@@ -339,6 +398,12 @@ def fit(db: Path, k: int, n_jobs: int, method: str) -> None:
         f"suggestions stored ({result.n_backfill} backfill); {result.method}: "
         f"{result.choice}; model saved to {result.path}"
     )
+    if crawl_pid is not None:
+        click.echo(
+            f"Warning: the archive was being written by a crawl (pid {crawl_pid}): fitted "
+            "on the pages it had stored so far",
+            err=True,
+        )
 
 
 @cli.command()
@@ -798,20 +863,28 @@ def sql(
 @output_options
 @clean_errors
 def search(query: str, db: Path, k: int, fmt: str) -> None:
-    """Full-text search over the archive's live articles (BM25 on title, lead and body;
-    accents and case folded), offline: no DuckDB extension needed.
+    """Full-text search over the archive's live articles (title, lead and body; accents
+    and case folded; ranked by bm25), with a snippet per hit, through the index kept
+    beside the archive (<db>.search; crawls keep it up to date, a search brings it up to
+    date first if the archive changed otherwise). Offline: no DuckDB extension needed.
 
-    Example: relnews search "apnée du sommeil" -k 5 --db relnews-demo.duckdb
+    Query: words (all must be there; plural or singular alike), "a phrase", prefix*,
+    -excluded (a word, "phrase" or prefix*), a OR b. Matched words show in [brackets]
+    (in <mark> in the snippet_html of CSV and JSON).
+
+    Example: relnews search '"apnée du sommeil" -enfant' -k 5 --db relnews-demo.duckdb
     """
     from recommender.search import SEARCH_COLUMNS, search_archive
 
-    hits = search_archive(db, query, k=k)
-    if not hits:
-        click.echo(
-            "no article matches: none holds any of the query's terms (stop words are not searched)",
-            err=True,
-        )
-    echo_rows(SEARCH_COLUMNS, [hit.row() for hit in hits], fmt)
+    result = search_archive(db, query, k=k, on_note=lambda note: click.echo(note, err=True))
+    if result.query.problem:
+        click.echo(f"nothing searched: {result.query.problem}", err=True)
+    elif not result.hits:
+        click.echo("no article matches the query", err=True)
+    # HTML consumers read CSV and JSON: they get the snippet escaped, its matches marked
+    columns = SEARCH_COLUMNS if fmt == "table" else [*SEARCH_COLUMNS, "snippet_html"]
+    rows = [hit.row() + (() if fmt == "table" else (hit.snippet_html,)) for hit in result.hits]
+    echo_rows(columns, rows, fmt)
 
 
 @cli.command()
@@ -871,7 +944,7 @@ def diff(url: str, db: Path, old_id: int | None, new_id: int | None) -> None:
     from warehouse.diff import diff_article
 
     with opened(db, read_only=True) as con:
-        resolved = Reader(con).resolve_url(url) or url
+        resolved = _jobs().archived_url(Reader(con), url) or url
         old, new, text = diff_article(con, resolved, old_id, new_id)
     click.echo(terminal_safe(f"{resolved}: version {old['version_id']} -> {new['version_id']}"))
     click.echo(terminal_safe(text) or "(no difference in the stored fields)")
@@ -882,6 +955,7 @@ def diff(url: str, db: Path, old_id: int | None, new_id: int | None) -> None:
 @click.option(
     "--profile",
     "profile_name",
+    type=PROFILE,
     required=True,
     help="The profile to read the pages with (a name or a TOML file).",
 )

@@ -1,10 +1,11 @@
-"""Bad input gets one clear line and exit code 1 or 2 (as click gives), never a traceback."""
+"""Bad input gets one clear line and exit code 1 or 64 (a usage error), never a traceback."""
 
 from __future__ import annotations
 
 import pytest
 
 from conftest import run_relnews
+from relnews.exit_codes import EXIT_USAGE
 
 BAD_INVOCATIONS = [
     ["crawl", "--url", "example.org", "--db", "{tmp}/a.duckdb"],
@@ -40,7 +41,7 @@ def test_bad_input_is_one_clear_line(args, bad_files):
     if "--db" not in args and args[0] != "--config":
         args += ["--db", str(bad_files / "a.duckdb")]
     result = run_relnews(*args, check=False)
-    assert result.returncode in (1, 2), result
+    assert result.returncode in (1, EXIT_USAGE), result
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.stderr

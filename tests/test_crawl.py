@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import duckdb
@@ -133,7 +134,10 @@ def test_crawling_twice_adds_no_duplicates(crawled_demo, demo_server, tmp_path):
     assert {t: second[t] for t in tables} == {t: first[t] for t in tables}
     # the second crawl asked only for what may have changed
     assert 0 < second["fetches"] - first["fetches"] < first["fetches"] / 2
-    assert "0 new articles, 0 new versions, 0 new related links" in second_run.stdout
+    # what was confirmed unchanged is said so, not left out as "0 articles"
+    unchanged = re.search(r"0 new articles, 0 changed, (\d+) unchanged, ", second_run.stdout)
+    assert unchanged and int(unchanged[1]) > 0, second_run.stdout
+    assert "; 0 new related links" in second_run.stdout
     runs = query(db, "SELECT run_id, status, articles_new FROM crawl_runs ORDER BY run_id")
     assert runs == [(1, "finished", first["articles"]), (2, "finished", 0)]
 

@@ -29,6 +29,7 @@ from conftest import ROOT, archive_article, run_relnews
 from recommender import Suggestion
 from recommender.rules import Rules, apply_rules, fresh_since, ruled_lists
 from relnews.cli import cli
+from relnews.exit_codes import EXIT_USAGE
 from relnews.serve import make_server
 from warehouse import Article, DateValue
 
@@ -135,7 +136,7 @@ def test_recommend_text_from_stdin(site):
 
 def test_recommend_needs_a_url_or_a_text(site):
     result = run_relnews("recommend", "--db", str(site["db"]), check=False)
-    assert result.returncode == 2 and "--text" in result.stderr
+    assert result.returncode == EXIT_USAGE and "--text" in result.stderr
 
 
 def test_pins_come_first_and_blocks_never_show(site):

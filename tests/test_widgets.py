@@ -15,6 +15,7 @@ import lxml.html
 import pytest
 
 from conftest import ROOT, archive_article, run_relnews
+from relnews.exit_codes import EXIT_USAGE
 from relnews.widgets import (
     EXCERPT_WORDS,
     ItemFacts,
@@ -146,7 +147,7 @@ def test_export_html_heading_and_language_options(archive):
     result = run_relnews(
         "export", "--db", str(archive["db"]), "--heading", "x", check=False
     )  # json has no heading
-    assert result.returncode == 2 and "for --format html" in result.stderr
+    assert result.returncode == EXIT_USAGE and "for --format html" in result.stderr
 
 
 def test_export_html_site_template_overrides_the_default(archive, tmp_path):

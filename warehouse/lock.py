@@ -78,3 +78,37 @@ class ArchiveLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def lock_holder(db: str | Path) -> int | None:
+    """The process id of the crawl or refresh that holds ``db``'s lock now (None: none
+    does, or this process does). Asked without taking the lock: a probe that took it,
+    even for a moment, could make a starting crawl find it held."""
+    path = lock_path_for(db)
+    try:
+        inode = path.stat().st_ino
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        locks = Path("/proc/locks").read_text()
+    except OSError:  # not Linux: the process that last held it, if it still runs
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return pid
+    for line in locks.splitlines():
+        # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:2146323 0 EOF" (waiters have "->" first)
+        fields = line.split()
+        if (
+            len(fields) >= 6
+            and (fields[1], fields[4]) == ("FLOCK", str(pid))
+            and fields[5].rsplit(":", 1)[-1] == str(inode)
+        ):
+            return pid
+    return None

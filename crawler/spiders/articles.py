@@ -34,6 +34,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler.guard import RefusedRequest, resolver_refusal
+from crawler.limits import PageLimitReached
 from crawler.middlewares import NOT_MODIFIED, REPLAYED
 from crawler.page.analysis import analyse_page
 from crawler.page.charset import declared_encoding, decode_html
@@ -374,6 +375,8 @@ class ArticleSpider(SitemapSpider):
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a fetch that got no usable answer (refused, timed out, too large...)."""
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(PageLimitReached):
+            return  # never sent: the page limit was reached
         if failure.check(scrapy.exceptions.IgnoreRequest) and not failure.check(RefusedRequest):
             message = failure.getErrorMessage()
             if "robots.txt" in message:
