@@ -62,9 +62,22 @@ def say(*parts: object) -> None:
 
 def build(db: Path, n: int) -> None:
     """Write ``n`` synthetic articles into a new archive, then fit and store the lists."""
+    from relnews import jobs
+
+    write_articles(db, n)
+    started = time.perf_counter()
+    result = jobs.fit(db, k=10, on_step=lambda message: say(f"  fit: {message}"))
+    say(
+        f"fitted {result.model_id} on {result.n_articles:,} articles, {result.n_lists:,} "
+        f"suggestions stored, in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def write_articles(db: Path, n: int) -> None:
+    """Write ``n`` synthetic articles (``scale.py``'s corpus) into a new archive as one
+    finished crawl run's pages (the search benchmark uses it too)."""
     from scale import generate
 
-    from relnews import jobs
     from warehouse import Fetch, PageRecord, Writer, opened
 
     started = time.perf_counter()
@@ -97,12 +110,6 @@ def build(db: Path, n: int) -> None:
             say(f"  wrote {done:,}/{n:,} pages ({rate:,.0f}/s, {(n - done) / rate:.0f} s left)")
         writer.finish_run(run, "finished")
     say(f"archive written in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    result = jobs.fit(db, k=10, on_step=lambda message: say(f"  fit: {message}"))
-    say(
-        f"fitted {result.model_id} on {result.n_articles:,} articles, {result.n_lists:,} "
-        f"suggestions stored, in {time.perf_counter() - started:.0f} s"
-    )
 
 
 # -- the load ---------------------------------------------------------------------------
