@@ -261,3 +261,8 @@ def test_the_time_limit_holds_for_the_whole_script(empty_archive):
 def test_csv_never_prints_control_sequences():
     text = format_rows(["t"], [("a\x1b[2Jb\x9b",)], "csv")
     assert text == "t\na\\x1b[2Jb\\x9b"
+
+
+def test_json_rows_keep_every_column_whatever_its_name(empty_archive):
+    out = run_sql_cleanly(empty_archive, 'select 1 as row_0, 2 as a, 3 as a, 4 as "x""y"', "json")
+    assert json.loads(out) == [{"row_0": 1, "a": 2, "a_1": 3, 'x"y': 4}]

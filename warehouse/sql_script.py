@@ -112,8 +112,11 @@ def _rows_of(relation: duckdb.DuckDBPyRelation, rendering: Rendering) -> Stateme
     types = [str(column_type) for column_type in relation.types]
     kinds = [KINDS.get(column_type.id, "text") for column_type in relation.types]
     if rendering == "json":
-        # the row as a struct: duplicate column names become name_1, ... (valid JSON)
-        rows = relation.set_alias("row_").select("to_json(row_)").fetchall()
+        # the row as a struct (duplicate column names become name_1...), named apart from
+        # every column, which would stand first
+        taken = {column.lower() for column in relation.columns}
+        alias = next(f"row_{n}" for n in range(len(taken) + 1) if f"row_{n}" not in taken)
+        rows = relation.set_alias(alias).select(f"to_json({alias})").fetchall()
     elif relation.columns:
         rows = relation.select("CAST(COLUMNS(*) AS VARCHAR)").fetchall()
     else:
