@@ -138,7 +138,7 @@ DUCKDB_VALUES = [
         ("json_string", "'\"text\"'::JSON", '"text"', "text"),
         ("list", "[1, 2, NULL]", "[1, 2, NULL]", [1, 2, None]),
         ("list_of_doubles", "[1.5, 'nan'::DOUBLE]::DOUBLE[]", "[1.5, nan]", [_D("1.5"), None]),
-        ("list_of_json", "['{\"a\": 1}'::JSON]", "[{\"a\": 1}]", [{"a": 1}]),
+        ("list_of_json", "['{\"a\": 1}'::JSON]", '[{"a": 1}]', [{"a": 1}]),
         ("array", "[1, 2]::INTEGER[2]", "[1, 2]", [1, 2]),
         ("struct", "{'x': 1, 'y': 'z'}", "{'x': 1, 'y': z}", {"x": 1, "y": "z"}),
         ("map", "MAP {'k': [1]}", "{k=[1]}", {"k": [1]}),
