@@ -181,8 +181,8 @@ def _no_constant(name: str) -> Any:
 
 
 def usage_exit_code() -> int:
-    """The exit code of a usage error (click's 2, or the project's own once it has one)."""
-    return int(getattr(exit_codes, "EXIT_USAGE", 2))
+    """The exit code of a usage error."""
+    return exit_codes.EXIT_USAGE
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
