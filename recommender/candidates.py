@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -191,3 +191,19 @@ def check_articles(articles: Sequence[Article]) -> list[Article]:
         if previous.url == current.url:
             raise ValueError(f"duplicate article url: {current.url!r}")
     return articles
+
+
+def unfitted_sources(
+    model_index: Container[str], articles: Iterable[Article]
+) -> tuple[dict[str, tuple[str, str]], dict[str, float]]:
+    """Archived articles a model was not fitted on (crawled since the fit), as
+    :func:`recommender.rules.related_lists` ranks them from their words: each one's
+    (title, text: lead and body) and its publication time (POSIX seconds, NaN unknown)."""
+    texts: dict[str, tuple[str, str]] = {}
+    times: dict[str, float] = {}
+    for article in articles:
+        if article.url in model_index:
+            continue
+        texts[article.url] = (article.title, f"{article.lead}\n{article.body}".strip())
+        times[article.url] = to_timestamp(article.published)
+    return texts, times

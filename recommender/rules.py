@@ -420,9 +420,14 @@ def related_lists(
     text: str = "",
     title: str = "",
     published: Mapping[str, float] | None = None,
+    texts: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str | None, list[RelatedArticle]]:
     """The lists readers see for archived sources (or, for the source None, for ``text``):
     the model's ranking with the editors' rules and the freshness window applied.
+
+    ``texts`` holds the (title, text) of archived sources the model was not fitted on
+    (crawled since the fit): they are ranked from their words, as a draft is, among the
+    articles published up to them (``published``, else now), under their own rules.
 
     ``titles`` holds the live articles: suggestions outside it (gone since the fit) are
     dropped. The model only needs ``recommend_all``, ``recommend_text``, ``urls_``,
@@ -439,20 +444,34 @@ def related_lists(
         If a source is not among the articles the model was fitted on.
     """
     now = time.time() if now is None else now
-    missing = [s for s in sources if s is not None and s not in model.index_]
+    texts = texts or {}
+    missing = [s for s in sources if s is not None and s not in model.index_ and s not in texts]
     if missing:
         raise NotFitted(
             f"{missing[0]} is not among the articles the model was fitted on (archived "
             "since, or gone): run `relnews fit` again"
         )
+    published = published_times(model) if published is None else published
+
+    def before(source: str | None) -> datetime:
+        when = published.get(source, math.nan) if source is not None else math.nan
+        return datetime.fromtimestamp(now if math.isnan(when) else when, UTC).replace(tzinfo=None)
 
     def rank(pending: list[str | None], depth: int) -> Mapping[str | None, list[Suggestion]]:
-        if pending == [None]:
-            before = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
-            return {None: model.recommend_text(text, depth, before, title=title)}
-        return model.recommend_all(depth, urls=pending)
+        fitted = [s for s in pending if s is not None and s in model.index_]
+        ranked: dict[str | None, list[Suggestion]] = (
+            dict(model.recommend_all(depth, urls=fitted)) if fitted else {}
+        )
+        for source in pending:
+            if source is None:
+                ranked[None] = model.recommend_text(text, depth, before(None), title=title)
+            elif source not in ranked:
+                source_title, source_text = texts[source]
+                ranked[source] = model.recommend_text(
+                    source_text, depth, before(source), title=source_title
+                )
+        return ranked
 
-    published = published_times(model) if published is None else published
     lists = ruled_lists(
         rank,
         list(sources),
@@ -469,7 +488,9 @@ def related_lists(
     # no scipy (about 0.1 s of every such command).
     from .backfill import text_scores
 
-    short = [s for s, ruled in lists.items() if s is not None and len(ruled) < k]
+    short = [
+        s for s, ruled in lists.items() if s is not None and s in model.index_ and len(ruled) < k
+    ]
     for source, scores in text_scores(model, cast("list[str]", short)):
         since = fresh_since(published.get(source, math.nan), fresh_days, now)
         lists[source] += _backfill(

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from crawler.profiles import ProfileError, builtin_profiles, load_profile
+from crawler.profiles import ProfileError, SiteProfile, builtin_profiles, load_profile, profile_for
 from recommender.rules import ANY_SOURCE, NotFitted, RuleError
 from relnews.config import NameOrFile, default_map, find_config, load_config
 from relnews.errors import JobError
@@ -194,8 +194,10 @@ def _log_settings(verbose: bool) -> dict[str, Any]:
 def crawl_options(command: Callable) -> Callable:
     """The options shared by `relnews crawl` and `relnews refresh`."""
     options = [
-        click.option("--profile", "profile_name", type=PROFILE, default="demo", show_default=True,
-                     help="A built-in profile name (see `relnews profiles`) or a TOML file."),
+        click.option("--profile", "profile_name", type=PROFILE,
+                     help="A built-in profile name (see `relnews profiles`) or a TOML file "
+                          "[default: the built-in profile written for the --url's site, "
+                          "else generic]."),
         click.option("--url", "urls", multiple=True,
                      help="The site's address (for profiles with relative start URLs), or a "
                           "page to start from; repeat for several."),
@@ -289,6 +291,19 @@ def _setting_value(name: str, value: str) -> Any:
     return value
 
 
+def _crawl_profile(name: str | None, urls: tuple[str, ...], quiet: bool) -> SiteProfile:
+    """The profile named, else the one chosen by the site's host (said on stderr)."""
+    if name:
+        return load_profile(name)
+    profile = profile_for(urls)
+    if not quiet and urls:
+        click.echo(
+            f"profile: {profile.name} (chosen for {terminal_safe(urls[0])}; --profile sets one)",
+            err=True,
+        )
+    return profile
+
+
 @cli.command()
 @db_option()
 @crawl_options
@@ -306,7 +321,7 @@ def crawl(db: Path, profile_name: str, urls: tuple[str, ...], **options: Any) ->
     """
     from crawler.run import crawl as run_crawl
 
-    profile = load_profile(profile_name)
+    profile = _crawl_profile(profile_name, urls, options.get("quiet", False))
     summary = run_crawl(db, profile, url=list(urls), overrides=crawl_overrides(**options))
     code = EXIT_OF_STATUS[summary.status]
     _echo_outcome(f"run {summary.run_id} {summary.status}: {summary.describe()}", code, options)
@@ -343,7 +358,7 @@ def refresh(
     Example: relnews refresh --profile demo --url http://127.0.0.1:8765/ --db news.duckdb
     """
     quiet = options.get("quiet", False)
-    profile = load_profile(profile_name)
+    profile = _crawl_profile(profile_name, urls, quiet)
     result = _jobs().refresh(
         db,
         profile,

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.page.urls import url_spellings
 from crawler.profiles import SiteProfile
+from recommender.candidates import unfitted_sources
 from recommender.persistence import load_model, model_id_for, models_dir_for, save_model
 from recommender.rules import (
     ANY_SOURCE,
@@ -21,6 +23,7 @@ from recommender.rules import (
     Rules,
     check_rule,
     parse_scope,
+    published_times,
     related_lists,
 )
 from relnews.errors import JobError, NotInArchive
@@ -144,9 +147,15 @@ def _rule_side(reader: Reader, text: str, db: str | Path) -> str:
     return _archived(reader, text, db)
 
 
+def archived_url(reader: Reader, url: str) -> str | None:
+    """The archived article a reader at ``url`` sees, whatever its spelling (tracking
+    parameters, fragment, case, trailing slash, index file, alias, canonical link)."""
+    return reader.resolve_url(url_spellings(url))
+
+
 def _archived(reader: Reader, url: str, db: str | Path) -> str:
     """The archived URL for ``url`` (through aliases and redirects), or a clear error."""
-    resolved = reader.resolve_url(url)
+    resolved = archived_url(reader, url)
     if resolved is None:
         raise NotInArchive(f"{url} is not in {db}: crawl it first")
     return resolved
@@ -162,8 +171,21 @@ def recommend(
         resolved = _archived(reader, url, db)
         rules = Rules.from_rows(reader.editor_rules(resolved).rows, reader.article_facts())
         titles = reader.live_titles()
+        source = reader.articles(urls=[resolved])
     _, model = load_model(db)
-    return related_lists(model, [resolved], k, rules, titles, fresh_days=fresh_days)[resolved]
+    # An article crawled since the fit is ranked from its archived words, as a draft.
+    texts, times = unfitted_sources(model.index_, source)
+    published = {**published_times(model), **times}
+    return related_lists(
+        model,
+        [resolved],
+        k,
+        rules,
+        titles,
+        fresh_days=fresh_days,
+        published=published,
+        texts=texts,
+    )[resolved]
 
 
 def split_title(text: str) -> tuple[str, str]:
@@ -240,8 +262,8 @@ def remove_rule(db: str | Path, rule: str, source: str, target: str) -> RuleChan
     """Drop a pin or a block (URLs resolved as when they were set)."""
     with opened(db, read_only=True) as con:
         reader = Reader(con)
-        source_url = source if source == ANY_SOURCE else reader.resolve_url(source) or source
-        target_url = reader.resolve_url(target) or target
+        source_url = source if source == ANY_SOURCE else archived_url(reader, source) or source
+        target_url = archived_url(reader, target) or target
     with opened(db) as con:
         removed = Writer(con).remove_editor_rule(source_url, target_url, rule)
     if not removed:

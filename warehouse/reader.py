@@ -343,6 +343,18 @@ class Reader:
             backfill=np.asarray(columns["backfill"], dtype=bool),
         )
 
+    def content_mark(self) -> tuple[int, ...]:
+        """What changes whenever a crawl stores something a reader of articles sees:
+        the number of versions, of gone articles and of aliases (cheap counts)."""
+        row = one_row(
+            self.con.execute(
+                "SELECT (SELECT count(*) FROM article_versions),"
+                " (SELECT count(*) FROM articles WHERE gone_at IS NOT NULL),"
+                " (SELECT count(*) FROM url_aliases)"
+            )
+        )
+        return tuple(int(value) for value in row)
+
     def aliases(self) -> dict[str, str]:
         """Every alias of an archived article (old URL, redirect...) and that article,
         then every live article's canonical link that is not its URL (as

@@ -227,3 +227,42 @@ def _refresh_content(content: str) -> tuple[float, str] | None:
         quote, rest = rest[0], rest[1:]
         rest = rest.split(quote, 1)[0]
     return delay, rest.strip(_HTML_SPACE)
+
+
+#: Index file names a server answers for a folder's address.
+INDEX_FILES = ("index.html", "index.htm", "index.php", "index.shtml", "default.htm", "default.aspx")
+
+
+def url_spellings(url: str) -> tuple[str, ...]:
+    """The spellings under which an archive may hold the page a reader at ``url`` sees,
+    the likeliest first: as given, as the crawler stores it (:func:`canonical_url`: no
+    tracking parameters or fragment, scheme and host in lower case), then with and
+    without a trailing slash or an index file name. Nothing that cannot be a web
+    address: a malformed URL has only itself.
+
+    >>> url_spellings("HTTP://News.Example.org/a/?utm_source=x#top")[:4]
+    ('HTTP://News.Example.org/a/?utm_source=x#top', 'http://news.example.org/a/', \
+'http://news.example.org/a', 'http://news.example.org/a/index.html')
+    """
+    url = url.strip()
+    spellings = [url]
+    try:
+        stored = canonical_url(url)
+        parts = urlsplit(stored)
+    except ValueError:
+        return tuple(spellings)
+    if parts.scheme not in FETCHABLE_SCHEMES or not parts.netloc:
+        return tuple(spellings)
+    spellings.append(stored)
+    path = parts.path or "/"
+    folder, _, last = path.rpartition("/")
+    if last.lower() in INDEX_FILES:
+        paths = [folder + "/", folder] if folder else ["/"]
+    elif path.endswith("/"):
+        paths = [path.rstrip("/")] if path != "/" else []
+        paths += [path + name for name in INDEX_FILES]
+    else:
+        paths = [path + "/"] + [f"{path}/{name}" for name in INDEX_FILES]
+    for other in paths:
+        spellings.append(urlunsplit((parts.scheme, parts.netloc, other, parts.query, "")))
+    return tuple(dict.fromkeys(spelling for spelling in spellings if spelling))
