@@ -23,7 +23,13 @@ def age_label(published: datetime, now: datetime) -> str:
     return f"Actualité publiée {relative_age(published, now)}"
 
 
-def _head(title: str, charset: str, canonical: str | None = None, description: str = "") -> str:
+def _head(
+    title: str,
+    charset: str,
+    canonical: str | None = None,
+    description: str = "",
+    image: str | None = None,
+) -> str:
     lines = [
         "<!DOCTYPE html>",
         '<html lang="fr">',
@@ -31,8 +37,27 @@ def _head(title: str, charset: str, canonical: str | None = None, description: s
     ]
     if canonical:
         lines.append(f'<link rel="canonical" href="{escape(canonical)}">')
+    if image:
+        lines.append(f'<meta property="og:image" content="{escape(image)}">')
     lines.append(f'<meta name="description" content="{escape(description)}"></head>')
     return "\n".join(lines)
+
+
+def image_path(rubrique: Rubrique) -> str:
+    """Where a rubrique's picture is served: every article of it shows it (og:image)."""
+    return f"/images/{rubrique.slug}.svg"
+
+
+def rubrique_image(rubrique: Rubrique) -> str:
+    """A rubrique's picture: a small SVG banner with its name."""
+    # One hue per rubrique, stable across runs.
+    hue = sum(rubrique.slug.encode()) * 37 % 360
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="126" viewBox="0 0 240 126">'
+        f'<rect width="240" height="126" fill="hsl({hue},45%,45%)"/>'
+        '<text x="120" y="70" font-family="sans-serif" font-size="20" fill="#fff"'
+        f' text-anchor="middle">{escape(rubrique.name)}</text></svg>\n'
+    )
 
 
 def _header(site: DemoSite) -> str:
@@ -94,7 +119,13 @@ def article_page(
     body = "".join(f"<p>{escape(p)}</p>" for p in article.paragraphs)
     sources = "".join(f"<li>{escape(s)}</li>" for s in article.sources)
     lines = [
-        _head(article.title, charset, base_url + article.path, article.lead),
+        _head(
+            article.title,
+            charset,
+            base_url + article.path,
+            article.lead,
+            base_url + image_path(rubrique),
+        ),
         _header(site),
         "<main>",
         '<article class="news">',

@@ -27,6 +27,7 @@ Clock = Callable[[], datetime]
 
 _LISTING = re.compile(r"^/news/([a-z0-9-]+)/$")
 _THEME = re.compile(r"^/themes/([a-z0-9-]+)\.htm$")
+_IMAGE = re.compile(r"^/images/([a-z0-9-]+)\.svg$")
 
 
 def utc_now() -> datetime:
@@ -207,6 +208,11 @@ class _Handler(BaseHTTPRequestHandler):
         theme = site.theme(match.group(1)) if match else None
         if theme is not None:
             return _html(pages.theme_page(site, theme, now))
+
+        match = _IMAGE.match(path)
+        rubrique = site.rubrique(match.group(1)) if match else None
+        if rubrique is not None:
+            return _text(pages.rubrique_image(rubrique), "image/svg+xml")
 
         status, headers, body = _html(pages.not_found_page(site))
         return HTTPStatus.NOT_FOUND, headers, body

@@ -279,6 +279,16 @@ def test_article_page_has_every_part(server: DemoServer, site: DemoSite) -> None
     ]
 
 
+def test_article_page_shows_its_rubrique_image(server: DemoServer, site: DemoSite) -> None:
+    article = site.newest()[0]
+    tree = lxml_html.fromstring(get_page(server, article.path)[1])
+    (image,) = tree.xpath('//meta[@property="og:image"]/@content')
+    assert image == f"{server.base_url}/images/{article.rubrique}.svg"
+    status, headers, body, _ = fetch(image)
+    assert status == 200 and headers.get_content_type() == "image/svg+xml"
+    assert body.startswith(b"<svg") and site.rubrique(article.rubrique).name.encode() in body
+
+
 def test_article_ages_use_the_real_clock(site: DemoSite) -> None:
     article = site.newest()[0]
     with DemoServer(site=site) as server:
