@@ -92,6 +92,88 @@ def test_the_url_day_and_a_late_evening_offset_agree():
     assert article.date_conflicts == ()
 
 
+# --- the date shown beside the title -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("byline", "lang", "expected"),
+    [
+        ('<p class="date">Written: 2023-11-07 15:03:30</p>', "en", date(2023, 11, 7)),
+        ('<div class="post-date">20.12.2022</div>', "de", date(2022, 12, 20)),
+        ("<p>Publié le 5 mars 2024 à 07:30</p>", "fr", date(2024, 3, 5)),
+        ("<span>7 April 2020</span>", "en", date(2020, 4, 7)),
+        ("<span>March 5, 2024</span>", "en", date(2024, 3, 5)),
+        ("<span>03/02/2024</span>", "fr", date(2024, 2, 3)),  # day first
+        ("<span>03/02/2024</span>", "en", date(2024, 3, 2)),  # month first in English
+        ("<span>25/03/2024</span>", "en", date(2024, 3, 25)),  # no 25th month
+    ],
+)
+def test_the_date_shown_beside_the_title(byline, lang, expected):
+    html = page(body=byline).replace('lang="en"', f'lang="{lang}"')
+    published = generic(html).published
+    assert (published.local_day, published.source) == (expected, "text")
+
+
+def test_an_update_a_link_or_a_far_date_is_not_the_byline():
+    body = (
+        '<p>Updated: 2024-03-20</p><a href="/older/">2019-01-01</a>'
+        + "<p>filler</p>" * 50
+        + "<p>2024-02-02</p>"
+    )
+    # (htmldate, which reads the whole text, may still find one)
+    assert generic(page(body=body)).published.source != "text"
+
+
+def test_the_heading_that_shows_the_title_not_the_logo():
+    html = (
+        '<html lang="en"><head><title>Spring tea harvest | Tea Times</title></head><body>'
+        "<h1>Tea Times</h1>" + "<p>menu</p>" * 60 + "<article><h2>Spring tea harvest</h2>"
+        "<p>12 May 2021</p>" + TEXT + "</article></body></html>"
+    )
+    assert generic(html).published.local_day == date(2021, 5, 12)
+
+
+def test_the_shown_date_keeps_a_declared_time_of_the_same_day():
+    head = '<meta property="article:published_time" content="2024-03-05T07:30:00+08:00">'
+    published = generic(page(head, "<p>2024年3月5日</p>")).published
+    assert (published.source, published.utc_offset) == ("opengraph", 480)
+
+
+def test_the_shown_date_gives_way_to_the_url_or_two_declarations():
+    shown = "<p>12 May 2021</p>"
+    url = "https://blog.example/2021/05/10/spring-tea-harvest/"
+    assert generic(page(body=shown, url=url), url).published.local_day == date(2021, 5, 10)
+    two = (
+        '<meta property="article:published_time" content="2021-05-09">'
+        '<script type="application/ld+json">{"@type": "BlogPosting",'
+        ' "datePublished": "2021-05-09"}</script>'
+    )
+    assert generic(page(two, shown)).published.local_day == date(2021, 5, 9)
+    one = '<meta property="article:published_time" content="2021-05-09">'
+    assert generic(page(one, shown)).published.local_day == date(2021, 5, 12)
+
+
+@pytest.mark.parametrize(
+    ("declared", "page_day", "expected"),
+    [
+        # 00:25 UTC on the 4th is the evening of the 3rd in Buenos Aires: the page's day.
+        ("2022-05-04T00:25:00Z", "2022-05-03", date(2022, 5, 3)),
+        # In the page's own zone, the declared time says the day itself.
+        ("2022-05-04T00:25:00+02:00", "2022-05-03", date(2022, 5, 4)),
+        # No time zone puts 00:25 UTC on the 1st.
+        ("2022-05-04T00:25:00Z", "2022-05-01", date(2022, 5, 4)),
+    ],
+)
+def test_a_time_in_utc_gives_way_to_the_pages_neighbouring_day(declared, page_day, expected):
+    url = "https://news.example/politica/tea-vote/"
+    head = (
+        f'<meta name="date" content="{page_day}"><script type="application/ld+json">'
+        f'{{"@type": "NewsArticle", "datePublished": "{declared}"}}</script>'
+    )
+    html = f"<html><head><title>Tea vote</title>{head}</head><body><article>{TEXT}</article>"
+    assert generic(html, url).published.local_day == expected
+
+
 def archive(tmp_path, article):
     db = tmp_path / "archive.duckdb"
     fetch = Fetch(article.url, FETCHED_AT, 200, article.url, body=b"<html>tea</html>")
@@ -207,5 +289,5 @@ def test_the_archive_keeps_the_image(tmp_path):
         (stored,) = reader.articles()
         teaser = reader.teasers([article.url])[article.url]
     assert stored.image == "https://blog.example/media/tea.jpg"
-    # (published_at, precision, lead, body, language, published_local_day, image)
-    assert teaser[5:] == (None, "https://blog.example/media/tea.jpg")
+    # (published_at, precision, lead, body, language, published_local_day, image, ...)
+    assert teaser[5:7] == (None, "https://blog.example/media/tea.jpg")

@@ -22,7 +22,8 @@ class DateValue:
 
     ``source`` names what gave the date: ``"relative-age"`` (a displayed age such as
     "il y a 8 années 4 mois", read against the fetch time), ``"selector"`` (the site
-    profile's date selector), ``"json-ld"``, ``"meta"``, ``"time"``, ``"url"``...
+    profile's date selector), ``"json-ld"``, ``"meta"``, ``"time"``, ``"url"``, ``"text"``
+    (the date shown beside the title), ``"htmldate"``...
 
     ``value`` is naive: the instant in UTC when the page gave a time zone (its offset is
     then ``utc_offset``, minutes east of UTC), else the time as written.

@@ -1,4 +1,5 @@
-"""Reading dates off pages: absolute dates and displayed ages ("il y a 8 années 4 mois").
+"""Reading dates off pages: absolute dates, displayed ages ("il y a 8 années 4 mois"), and
+the date a page shows beside its title.
 
 Time is always an argument: a displayed age is read against the fetch time.
 """
@@ -9,6 +10,9 @@ import re
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from lxml import etree
+
+from crawler.page.html import fold, text_of
 from warehouse.model import DateValue
 
 # "il y a 8 années 4 mois", "publié il y a 3 jours", "2 years 3 months ago"
@@ -106,3 +110,103 @@ def parse_date(
     precision = _PRECISION.get(data.period or "", "exact")
     value, offset = split_offset(data.date_obj)
     return DateValue(value, source, precision, offset)
+
+
+# --- the date shown beside the title ---------------------------------------------------
+
+_YEAR = r"(?:19|20)\d\d"
+# 2024-03-05, 5.3.2024, 5/3/2024, 5 mars 2024, 5. März 2024, 5 de marzo de 2024,
+# March 5, 2024, 2024年3月5日: a day, a month and a year, written out.
+_SHOWN_DATE = re.compile(
+    rf"{_YEAR}-\d\d-\d\d"
+    rf"|\b\d{{1,2}}\.\s?\d{{1,2}}\.\s?{_YEAR}"
+    rf"|\b\d{{1,2}}/\d{{1,2}}/{_YEAR}"
+    rf"|\b\d{{1,2}}\.?\s+(?:de\s+)?[^\W\d_]{{3,}}\.?,?\s+(?:de\s+)?{_YEAR}"
+    rf"|\b[^\W\d_]{{3,}}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
+    rf"|{_YEAR}年\d{{1,2}}月\d{{1,2}}日"
+)
+_NUMERIC = re.compile(r"(\d{1,2})([./])\s?(\d{1,2})\2\s?(\d{4})|(\d{4})-(\d\d)-(\d\d)")
+# A date after one of these words is when the page was changed, not published.
+_UPDATED = re.compile(
+    r"updat|modif|aktualisiert|änderung|geändert|bearbeitet|mis à jour|actualiz|last edit",
+    re.IGNORECASE,
+)
+# Text a reader does not see as the page's own line: code, links (a teaser's date), forms.
+_NOT_SHOWN = frozenset(
+    ("script", "style", "noscript", "template", "a", "option", "select", "button")
+)
+# How near the title a date still reads as its byline, in elements before and after the
+# title's heading in page order (measured on trafilatura-eval's even-numbered pages,
+# tests/benchmarks/trafilatura_eval.py: 10 and 40, the middle of what did as well).
+_BEFORE_TITLE, _AFTER_TITLE = 10, 40
+_LONGEST_LINE = 120  # characters: a longer text is a paragraph, whose dates are its story's
+
+
+def shown_date(
+    root: etree._Element, title: str, fetched_at: datetime, languages: tuple[str, ...]
+) -> DateValue | None:
+    """The date the page shows beside its title (its byline or dateline: "Written:
+    2023-11-07", "20.12.2022", "7 April 2020"), as a reader would read it, or None.
+
+    The nearest date after the title's heading counts first, then the nearest before it;
+    a date labelled as an update, or inside a link, does not count. Numeric dates are
+    read day first, except month first for English pages (5/3/2024).
+    """
+    heading = _title_heading(root, title)
+    if heading is None:
+        return None
+    elements = [node for node in root.iter() if isinstance(node.tag, str)]
+    at = next(index for index, node in enumerate(elements) if node is heading)
+    nearby = (
+        elements[at + 1 : at + 1 + _AFTER_TITLE] + elements[max(0, at - _BEFORE_TITLE) : at][::-1]
+    )
+    for node in nearby:
+        shown = not any(n.tag in _NOT_SHOWN for n in (node, *node.iterancestors()))
+        outside = not any(n.tag in _NOT_SHOWN for n in node.iterancestors())
+        for text, visible in ((node.text, shown), (node.tail, outside)):
+            if not visible or not text or len(text) > _LONGEST_LINE:
+                continue
+            match = _SHOWN_DATE.search(text)
+            if match is None or _UPDATED.search(text[: match.start()]):
+                continue
+            date = _numeric_date(match.group(0), languages) or parse_date(
+                match.group(0), fetched_at, "text", languages
+            )
+            if date is not None and date.precision in ("exact", "day") and date.value <= fetched_at:
+                return DateValue(date.value, "text", "day")
+    return None
+
+
+def _title_heading(root: etree._Element, title: str) -> etree._Element | None:
+    """The heading that shows the page's title (not the site's logo in an <h1>), else
+    the first <h1>."""
+    wanted = fold(title)
+    for heading in root.xpath("//h1 | //h2"):
+        shown = fold(text_of(heading))
+        if shown and (
+            shown == wanted
+            or (min(len(shown), len(wanted)) >= 10 and (shown in wanted or wanted in shown))
+        ):
+            return heading
+    return next(iter(root.xpath("//h1")), None)
+
+
+def _numeric_date(text: str, languages: tuple[str, ...]) -> DateValue | None:
+    """A numeric date: ISO, or day first (5.3.2024, 5/3/2024), month first only where the
+    page is English and the numbers allow it."""
+    match = _NUMERIC.fullmatch(text)
+    if match is None:
+        return None
+    if match[5]:
+        year, month, day = int(match[5]), int(match[6]), int(match[7])
+    else:
+        first, second, year = int(match[1]), int(match[3]), int(match[4])
+        english = languages[:1] == ("en",)
+        if match[2] == "/" and (second > 12 or (english and first <= 12)):
+            day, month = second, first
+        else:
+            day, month = first, second
+    try:
+        return DateValue(datetime(year, month, day), "text", "day")
+    except ValueError:
+        return None

@@ -81,6 +81,9 @@ class Metadata:
     description: str
     date_conflicts: tuple[str, ...]
     image: str | None = None
+    # Every publication date the page declares, in the order above (published is the
+    # first): for weighing them against other evidence.
+    published_candidates: tuple[DateValue, ...] = ()
     # What the page says it is: its JSON-LD types (any article type as "article") and
     # og:type, for telling articles from listings.
     json_ld_types: frozenset[str] = frozenset()
@@ -137,6 +140,7 @@ def read_metadata(
         description=description,
         date_conflicts=tuple(conflicts + modified_conflicts),
         image=_image(ld, metas, _text_containers(root), base),
+        published_candidates=tuple(date for date in published_candidates if date is not None),
         json_ld_types=_json_ld_kinds(ld_objects),
         og_type=(_first(metas, ("og:type",)) or "").strip().lower() or None,
     )

@@ -22,6 +22,7 @@ JOIN article_versions v ON v.version_id = a.latest_version_id;
 
 COMMENT ON COLUMN article_versions.published_utc_offset IS 'The UTC offset the page declared with published_at, in minutes east of UTC (480 for +08:00, -300 for -05:00); NULL when the page gave no time zone (published_at is then as written) or for versions stored before this was recorded.';
 COMMENT ON COLUMN article_versions.published_local_day IS 'The publication day on the page''s own calendar (published_at moved by published_utc_offset): 2024-03-05 for 2024-03-05T07:30:00+08:00, whose published_at is 2024-03-04 23:30 UTC. Count articles per day on this. Only its month or year is meant when published_precision says so; NULL with published_at.';
+COMMENT ON COLUMN article_versions.published_source IS 'Where published_at was read: selector (the profile''s), json-ld, opengraph, meta, time, url, text (the date the page shows beside its title), htmldate, or relative-age (a displayed age such as il y a 8 années 4 mois, counted back from fetched_at); NULL with published_at.';
 COMMENT ON COLUMN article_versions.image IS 'The page''s image as an absolute http(s) URL: its og:image, else twitter:image, else its JSON-LD image, else the first picture of its text; NULL when none (or stored before this was recorded).';
 
 -- latest_articles, replaced above, is described again.
@@ -36,7 +37,7 @@ COMMENT ON COLUMN latest_articles.title IS 'The title as shown on the page.';
 COMMENT ON COLUMN latest_articles.lead IS 'The lead paragraph; NULL or empty when none.';
 COMMENT ON COLUMN latest_articles.body IS 'The text, paragraphs separated by newlines, without related block, sources or navigation.';
 COMMENT ON COLUMN latest_articles.published_at IS 'Publication date (UTC when the page gave a time zone, else as written), to published_precision; NULL when unknown.';
-COMMENT ON COLUMN latest_articles.published_source IS 'Where published_at was read (selector, json-ld, opengraph, meta, time, url, htmldate, relative-age); NULL with it.';
+COMMENT ON COLUMN latest_articles.published_source IS 'Where published_at was read (selector, json-ld, opengraph, meta, time, url, text, htmldate, relative-age); NULL with it.';
 COMMENT ON COLUMN latest_articles.published_precision IS 'exact, day, month or year; NULL with published_at.';
 COMMENT ON COLUMN latest_articles.modified_at IS 'When the page says it was last updated (as published_at); NULL when it does not say.';
 COMMENT ON COLUMN latest_articles.modified_source IS 'Where modified_at was read; NULL with it.';
