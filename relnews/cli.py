@@ -682,10 +682,10 @@ def export(
         raise click.UsageError("--heading, --language and --templates are for --format html")
     lists = _jobs().export_lists(db, k=k, fresh_days=fresh_days)
     facts = None
-    if fmt == "html":
+    if fmt in ("html", "json"):
         from relnews.widgets import archive_facts
 
-        facts = archive_facts(db, lists)  # dates, excerpts and languages, one query
+        facts = archive_facts(db, lists)  # dates, excerpts, images..., one query
     text = format_export(
         lists,
         fmt,

@@ -240,9 +240,10 @@ def list_rows(items: Sequence[ListItem], fmt: str) -> list[tuple]:
     ]
 
 
-def item_json(item: ListItem) -> dict[str, Any]:
-    """One suggestion as JSON, the same in ``relnews export`` and ``relnews serve``."""
-    return {
+def item_json(item: ListItem, facts: ItemFacts | None = None) -> dict[str, Any]:
+    """One suggestion as JSON, the same in ``relnews export`` and ``relnews serve``; with
+    its ``facts`` (date and precision, excerpt, rubrique, author, image) when given."""
+    data = {
         "url": item.url,
         "title": item.title,
         "score": item.score,
@@ -250,6 +251,7 @@ def item_json(item: ListItem) -> dict[str, Any]:
         "pinned": item.pinned,
         "backfill": item.backfill,
     }
+    return data if facts is None else data | facts.as_json()
 
 
 def format_export(
@@ -273,7 +275,13 @@ def format_export(
     """
     if fmt == "json":
         data = {
-            source: [{"rank": item.rank, **item_json(item)} for item in items]
+            source: [
+                {
+                    "rank": item.rank,
+                    **item_json(item, None if facts is None else facts.get(item.url)),
+                }
+                for item in items
+            ]
             for source, items in lists.items()
         }
         return json_for_html(data)

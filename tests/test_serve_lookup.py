@@ -157,3 +157,21 @@ def test_answers_are_compressed_with_one_vary(archive, served):
     assert sorted(vary) == ["Accept-Encoding", "Origin"]
     _, plain, body = call(url)
     assert "Content-Encoding" not in plain and json.loads(body)["url"] == archive["source"]
+
+
+def test_the_json_answer_says_what_a_widget_shows(archive, served):
+    items = json.loads(call(related(served, archive["source"], k="10"))[2])["related"]
+    for item in items:
+        assert {"published", "precision", "excerpt", "rubrique", "author", "image"} <= set(item)
+        if item["published"] is not None:  # written at the precision the archive knows
+            length = {"year": 4, "month": 7}.get(item["precision"], 10)
+            assert len(item["published"]) == length, item
+    assert all(item["excerpt"] and item["rubrique"] for item in items)
+    assert any(item["published"] for item in items)
+    assert all(item["image"].startswith("http") for item in items)  # the demo's og:image
+    # the widget shows them too, styled by the stylesheet the server ships
+    page = call(served.url + "related.html?" + urllib.parse.urlencode({"url": archive["source"]}))
+    assert 'class="relnews-rubrique"' in page[2].decode("utf-8")
+    status, headers, css = call(served.url + "related.css")
+    assert status == 200 and headers["Content-Type"].startswith("text/css")
+    assert b".relnews-related" in css

@@ -252,11 +252,12 @@ class Reader:
     ) -> dict[str, tuple[Any, ...]]:
         """What a widget shows beside each title, in one query, for every live article
         or for the archived ``urls``: ``(published_at, published_precision, lead, the
-        body's first body_chars characters, language, published_local_day, image)`` by
-        URL (the local day is the publication day on the page's own calendar)."""
+        body's first body_chars characters, language, published_local_day, image,
+        rubrique, author)`` by URL (the local day is the publication day on the page's own
+        calendar)."""
         sql = (
             "SELECT url, published_at, published_precision, lead, left(body, ?), language,"
-            " published_local_day, image FROM latest_articles"
+            " published_local_day, image, rubrique, author FROM latest_articles"
         )
         if urls is None:
             rows = self.con.execute(sql + " WHERE gone_at IS NULL", [body_chars]).fetchall()
