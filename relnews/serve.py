@@ -12,8 +12,8 @@ Endpoints: ``GET|HEAD /related?url=&k=&fresh_days=`` (with ``ETag``, ``Cache-Con
 and CORS for the configured origins), ``GET /related.html`` (the same list as the
 site's widget, :mod:`relnews.widgets`), ``POST /related`` with a draft's ``title`` and
 ``text`` as JSON, ``GET /health``, and the curation page ``GET /curate`` with its JSON
-API under ``/api/``; its changes (pin, unpin, block, unblock) need the editor mode, on
-loopback or with a token. Every error is JSON: ``{"error": "..."}``.
+API under ``/api/`` (:mod:`relnews.curation`); its changes (pin, unpin, block, unblock)
+need the editor mode, on loopback or with a token. Every error is JSON: ``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,27 +40,22 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from recommender.models.text import normalize
 from recommender.persistence import model_file, read_model
 from recommender.rules import (
-    ANY_SOURCE,
     RelatedArticle,
-    RuleError,
     Rules,
     apply_rules,
     fresh_since,
-    parse_scope,
     published_times,
     related_lists,
     shown,
 )
 from recommender.suggestion import Suggestion
-from relnews.errors import NotInArchive
 from relnews.output import item_json, json_for_html, terminal_safe
-from relnews.widgets import Widgets, package_template
+from relnews.widgets import Widgets
 from warehouse import Reader, WarehouseError, connect
 from warehouse.reader import StoredLists
 
@@ -98,8 +92,7 @@ class Snapshot:
     """What the service answers from: one model's stored lists, the rules, the titles.
 
     Replaced whole, never changed in place (but for ``answers``, a cache of rendered
-    answers, and ``search_keys``, the titles as searched, made at the first search: they
-    belong to it and go with it).
+    answers: it belongs to it and goes with it).
     """
 
     model_id: str
@@ -115,7 +108,6 @@ class Snapshot:
     rules: Rules
     loaded_at: str
     answers: dict[tuple[Any, ...], tuple[str, bytes]] = field(default_factory=dict)
-    search_keys: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -161,24 +153,6 @@ class Snapshot:
             for s in ruled
         ]
         return shown(marked, self.titles)
-
-    def search(self, query: str, limit: int = 20) -> list[str]:
-        """Articles whose title or URL holds every word of ``query`` (case and accents
-        folded), titles that start with it first."""
-        if not self.search_keys:
-            self.search_keys = sorted(
-                (normalize(title), url.casefold(), url) for url, title in self.titles.items()
-            )
-        words = normalize(query).split()
-        if not words:
-            return []
-        found = [
-            (not title.startswith(words[0]), title, url)
-            for title, folded_url, url in self.search_keys
-            if all(word in title or word in folded_url for word in words)
-        ]
-        return [url for _, _, url in sorted(found)[:limit]]
-
 
 class RelatedService:
     """What the endpoints answer, without HTTP: the snapshot, kept fresh.
@@ -379,104 +353,6 @@ class RelatedService:
         )[None]
         return {"model": snapshot.model_id, "related": [item_json(item) for item in items]}
 
-    # -- the curation page ------------------------------------------------------------
-
-    def article_view(self, url: str, k: int) -> dict[str, Any]:
-        """What the curation page shows of one article: the editors' block as archived
-        (with its age) beside relnews's list with each suggestion's terms and score."""
-        snapshot = self.snapshot
-        resolved = snapshot.resolve(url)
-        if resolved is None:
-            raise RequestError(404, f"{url} is not archived")
-        try:
-            with self._reader(self.wait) as reader:
-                found = reader.editors_block(resolved)
-                block = [dict(zip(found.columns, row, strict=True)) for row in found.rows]
-        except WarehouseError as error:
-            log.warning("cannot read the archive: %s", error)
-            raise RequestError(503, UNAVAILABLE) from error
-        now = datetime.now(UTC).replace(tzinfo=None)
-        archived_at = block[0]["archived_at"] if block else None
-        suggestions = (
-            snapshot.related(resolved, k, None) if resolved in snapshot.model.index_ else []
-        )
-        return {
-            "url": resolved,
-            "title": snapshot.titles.get(resolved, ""),
-            "published": _day(snapshot.published.get(resolved)),
-            "model": snapshot.model_id,
-            "editors": {
-                "archived_at": archived_at.isoformat(timespec="seconds") + "Z"
-                if archived_at
-                else None,
-                "age_days": (now - archived_at).days if archived_at else None,
-                "links": [
-                    {
-                        "url": row["url"],
-                        "title": row["title"],
-                        "displayed_age": row["displayed_age"],
-                        "published": _day(snapshot.published.get(row["url"])),
-                        "archived": row["url"] in snapshot.titles,
-                    }
-                    for row in block
-                ],
-            },
-            "relnews": [
-                {
-                    **item_json(item),
-                    "published": _day(snapshot.published.get(item.url)),
-                    "in_editors_block": any(row["url"] == item.url for row in block),
-                }
-                for item in suggestions
-            ],
-            "pins": list(snapshot.rules.pins_for(resolved)),
-            "blocked_here": sorted(snapshot.rules.blocks.get(resolved, ())),
-            "blocked_everywhere": sorted(snapshot.rules.blocks.get(ANY_SOURCE, ())),
-            "scoped_rules": [
-                {"source": row[0], "target": row[1]}
-                for row in snapshot.rules_rows
-                if _scoped(row[0]) or _scoped(row[1])
-            ],
-        }
-
-    def change_rule(
-        self, action: str, source: str, target: str, note: str | None = None
-    ) -> dict[str, Any]:
-        """Pin, unpin, block or unblock through the same job as the command line, then
-        take the change in at once (the next request sees it)."""
-        from relnews import jobs
-
-        rule, adding = {
-            "pin": ("pin", True),
-            "unpin": ("pin", False),
-            "block": ("block", True),
-            "unblock": ("block", False),
-        }.get(action, (None, False))
-        if rule is None:
-            raise RequestError(400, "action must be pin, unpin, block or unblock")
-        try:
-            with self._lock:
-                if adding:
-                    change = jobs.set_rule(self.db, rule, source, target, note)
-                else:
-                    change = jobs.remove_rule(self.db, rule, source, target)
-        except RuleError as error:
-            raise RequestError(400, str(error)) from error
-        except NotInArchive as error:
-            raise RequestError(404, str(error).replace(str(self.db), "the archive")) from error
-        except WarehouseError as error:
-            log.warning("cannot change a rule: %s", terminal_safe(str(error)))
-            raise RequestError(503, UNAVAILABLE) from error
-        self.reload(wait=self.wait)
-        return {
-            "rule": change.rule,
-            "source": change.source_url,
-            "target": change.target_url,
-            "status": change.status,
-            "warning": change.warning,
-        }
-
-
 _FILE_LOCKS: dict[Path, threading.RLock] = {}
 _FILE_LOCKS_GUARD = threading.Lock()
 
@@ -494,19 +370,6 @@ _KEPT = (
     "model_id", "method", "fitted_at", "model", "titles", "published", "aliases", "stored",
     "widgets",
 )  # fmt: skip
-
-
-def _scoped(text: str) -> bool:
-    try:
-        return parse_scope(text) is not None
-    except ValueError:
-        return False
-
-
-def _day(timestamp: float | None) -> str | None:
-    if timestamp is None or math.isnan(timestamp):
-        return None
-    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
 
 
 # -- HTTP ---------------------------------------------------------------------------------
@@ -673,59 +536,6 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
     async def health(request: Request) -> Response:
         return _json(service.health())
 
-    async def curate(request: Request) -> Response:
-        page = package_template("curate.html").render(
-            editor=settings.editor,
-            token_needed=settings.editor and settings.token is not None,
-            model=service.snapshot.model_id,
-            method=service.snapshot.method,
-        )
-        return HTMLResponse(page, headers={
-            "Cache-Control": "no-store",
-            # the page runs its own script only, and loads nothing from elsewhere
-            "Content-Security-Policy": "default-src 'self'; script-src 'self';"
-            " style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
-            "X-Content-Type-Options": "nosniff",
-        })  # fmt: skip
-
-    # the page's script is a file as it stands, no template
-    script = (resources.files("relnews") / "templates" / "curate.js").read_bytes()
-
-    async def curate_script(request: Request) -> Response:
-        return Response(script, media_type="text/javascript", headers={"Cache-Control": "no-store"})
-
-    async def search(request: Request) -> Response:
-        query = request.query_params.get("q", "").strip()
-        snapshot = service.snapshot
-        if query.startswith(("http://", "https://")):
-            resolved = snapshot.resolve(query)
-            urls = [resolved] if resolved else []
-        else:
-            urls = snapshot.search(query)
-        return _json([
-            {"url": url, "title": snapshot.titles.get(url, ""),
-             "published": _day(snapshot.published.get(url))}
-            for url in urls
-        ])  # fmt: skip
-
-    async def article(request: Request) -> Response:
-        url = request.query_params.get("url", "").strip()
-        if not url:
-            raise RequestError(400, "url is missing: /api/article?url=...")
-        k = _k(_number(request.query_params, "k", int, 10))
-        return _json(await run_in_threadpool(service.article_view, url, k))
-
-    async def rules(request: Request) -> Response:
-        _check_editor(request, settings)
-        change = await _json_body(request, 10_000)
-        fields = [change.get(name) for name in ("action", "source", "target")]
-        if not all(isinstance(value, str) and value for value in fields):
-            raise RequestError(400, 'send {"action": ..., "source": ..., "target": ...}')
-        note = change.get("note")
-        note = note if isinstance(note, str) and note else None
-        action, source, target = (str(value) for value in fields)
-        return _json(await run_in_threadpool(service.change_rule, action, source, target, note))
-
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, "try GET /related?url=...&k=5, POST /related, /health or /curate")
 
@@ -741,6 +551,8 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
             return _error(exc.status_code, str(exc.detail))
         log.error("%s %s failed: %s", request.method, terminal_safe(request.url.path), exc)
         return _error(500, "internal error")
+
+    from relnews.curation import curation_routes  # it builds on this module's helpers
 
     middleware = [Middleware(AccessLog)] if settings.access_log else []
     if settings.cors_origins:
@@ -759,12 +571,7 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
             Route("/related", guarded(related_any), methods=["GET", "HEAD", "POST"]),
             Route("/related.html", guarded(related_html), methods=["GET", "HEAD"]),
             Route("/health", guarded(health), methods=["GET", "HEAD"]),
-            Route("/", guarded(curate), methods=["GET", "HEAD"]),
-            Route("/curate", guarded(curate), methods=["GET", "HEAD"]),
-            Route("/curate.js", guarded(curate_script), methods=["GET", "HEAD"]),
-            Route("/api/search", guarded(search), methods=["GET"]),
-            Route("/api/article", guarded(article), methods=["GET"]),
-            Route("/api/rules", guarded(rules), methods=["POST"]),
+            *curation_routes(service, settings, guarded),
         ],
         middleware=middleware,
         exception_handlers={404: not_found, 405: not_allowed, HTTPException: failed},

@@ -1,6 +1,6 @@
 """`relnews serve` as a site's pages, a browser and an editor use it: lists over real
-HTTP on 127.0.0.1 (caching headers, CORS, drafts, errors), and the curation page driven
-in Debian's Chromium through Playwright."""
+HTTP on 127.0.0.1 (caching headers, CORS, drafts, errors). The curation page, driven in
+Debian's Chromium through Playwright (``browser_page``), is tested in test_curation_page.py."""
 
 from __future__ import annotations
 
@@ -312,7 +312,7 @@ def test_a_block_by_url_pattern_holds_for_a_whole_section(archive, editor):
         assert post_json(editor.url + "api/rules", {**change, "action": "unblock"})[0] == 200
 
 
-# -- the curation page, in a real browser ---------------------------------------------
+# -- a real browser, for the curation page (test_curation_page.py) ----------------------
 
 
 @pytest.fixture(scope="module")
@@ -337,70 +337,6 @@ def browser_page():
         page.dialogs = dialogs
         yield page
         context.close()
-
-
-def test_an_editor_searches_pins_and_the_next_request_shows_it(archive, editor, browser_page):
-    page = browser_page
-    page.goto(editor.url + "curate")
-    page.fill("#query", "sommeil adolescents")
-    page.click("#search button[type=submit]")
-    page.wait_for_selector("#results button.open")
-    # the hostile title is shown as text, not run
-    assert SCRIPT_TITLE in page.text_content("#results")
-    page.click(f"#results button.open[data-url='{archive['script_url']}']")
-    page.wait_for_selector("#suggestions li")
-    assert page.text_content("#article-title") == SCRIPT_TITLE
-    assert page.evaluate("window.hacked") is None and not page.dialogs
-    assert page.locator("script").count() == 2  # the page's own: settings and curate.js
-    # each suggestion shows its score and shared terms
-    first = page.locator("#suggestions li").first.text_content()
-    assert "score " in first and "shared terms:" in first
-    # pin the third suggestion
-    third = page.locator("#suggestions li").nth(2)
-    target = third.get_attribute("data-url")
-    status, _, body = call(related(editor, archive["script_url"], k="5"))
-    assert json.loads(body)["related"][0]["url"] != target
-    third.locator("button[data-action=pin]").click()
-    page.wait_for_selector(f"#suggestions li.pinned[data-url='{target}']")
-    status, _, body = call(related(editor, archive["script_url"], k="5"))
-    first_item = json.loads(body)["related"][0]
-    assert (first_item["url"], first_item["pinned"]) == (target, True)
-    rules = sql(archive["db"], "SELECT source_url, target_url, rule FROM editor_rules")
-    assert (archive["script_url"], target, "pin") in rules
-    # unpin from the page: gone at the next request too
-    page.locator(f"#suggestions li.pinned[data-url='{target}'] button[data-action=unpin]").click()
-    page.wait_for_selector(f"#suggestions li[data-url='{target}']:not(.pinned)")
-    assert "removed" in page.text_content("#status")
-    status, _, body = call(related(editor, archive["script_url"], k="5"))
-    assert not json.loads(body)["related"][0]["pinned"]
-
-
-def test_the_editors_block_shows_beside_with_its_age(archive, editor, browser_page):
-    page = browser_page
-    linked = sql(
-        archive["db"],
-        "SELECT source_url, count(*) FROM current_links GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
-    )[0]
-    page.goto(editor.url + "curate")
-    page.fill("#query", linked[0])
-    page.click("#search button[type=submit]")
-    page.wait_for_selector("#results button.open")
-    page.click("#results button.open")
-    page.wait_for_selector("#editors li")
-    assert page.locator("#editors li").count() == linked[1]
-    assert "days ago" in page.text_content("#editors-age")
-
-
-def test_a_read_only_page_offers_no_changes(archive, served, browser_page):
-    page = browser_page
-    page.goto(served.url + "curate")
-    page.fill("#query", "sommeil adolescents")
-    page.click("#search button[type=submit]")
-    page.wait_for_selector("#results button.open")
-    page.click("#results button.open")
-    page.wait_for_selector("#suggestions li")
-    assert page.locator("button[data-action]").count() == 0
-    assert "Read-only" in page.text_content("header")
 
 
 def test_a_block_by_rubrique_from_the_command_line_holds_in_exported_lists(archive, tmp_path):
