@@ -124,6 +124,39 @@ def fit(
     )
 
 
+#: Past this share of articles new since the fit, refresh refits instead of listing them.
+REFIT_SHARE = 0.1
+
+
+def list_new_articles(db: str | Path, k: int = 10) -> int:
+    """Store lists for the live articles the newest model was not fitted on (crawled
+    since), ranked from their words as drafts are, without refitting: they are answered
+    at once, while the model's other lists stay. Returns how many were listed."""
+    with opened(db, read_only=True) as con:
+        reader = Reader(con)
+        model_id = reader.latest_model_id()
+        if model_id is None:
+            return 0
+        stored = reader.stored_lists(model_id)
+        titles = reader.live_titles()
+        new = reader.articles(urls=[url for url in titles if url not in stored])
+    _, model = load_model(db)
+    texts, times = unfitted_sources(model.index_, new)
+    if not texts:
+        return 0
+    published = {**published_times(model), **times}
+    empty = Rules.from_rows(())  # rules apply when a list is shown, not when it is stored
+    lists = related_lists(model, list(texts), k, empty, titles, published=published, texts=texts)
+    rows = [
+        (source, item.rank, item.url, item.score or 0.0, item.shared_terms, False, False)
+        for source, items in lists.items()
+        for item in items
+    ]
+    with opened(db) as con:
+        Writer(con).add_recommendations(model_id, rows)
+    return len(texts)
+
+
 def _all_lists(
     model: Any, k: int, progress: Callable[[int, int], None], block: int = 2000
 ) -> dict[str, list]:
@@ -368,7 +401,10 @@ def refresh(
         summary = crawl(db, profile, url=list(urls), overrides=overrides, lock=False)
         on_step(f"crawl {summary.status}: {summary.describe()}")
         with opened(db, read_only=True) as con:
-            has_model = Reader(con).latest_model_id() is not None
+            reader = Reader(con)
+            model_id = reader.latest_model_id()
+            has_model = model_id is not None
+            fitted_on = reader.model_info(model_id).get("n_articles", 0) if model_id else 0
         # A known dead link fetched again changes nothing; an article found gone does.
         changed = (
             summary.articles_new
@@ -377,7 +413,18 @@ def refresh(
             or summary.articles_gone
         )
         fitted, report = None, None
-        if changed or not has_model:
+        # New articles alone (no new editors' link, none changed or gone) are listed from
+        # their words against the model as it is; a refit waits until they are many.
+        only_new = (
+            has_model
+            and not (summary.links_new or summary.articles_gone)
+            and summary.versions_new == summary.articles_new
+            and summary.articles_new <= REFIT_SHARE * fitted_on
+        )
+        if changed and only_new:
+            listed = list_new_articles(db, k=k)
+            on_step(f"{listed} new article(s) listed from their words; the model stays")
+        elif changed or not has_model:
             on_step("fitting the model and writing new lists")
             try:
                 fitted = fit(db, k=k, method=method)

@@ -31,18 +31,24 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
 
+from crawler.page.urls import url_spellings
+from recommender.candidates import unfitted_sources
 from recommender.persistence import model_file, read_model
 from recommender.rules import (
     RelatedArticle,
@@ -55,7 +61,7 @@ from recommender.rules import (
 )
 from recommender.suggestion import Suggestion
 from relnews.output import item_json, json_for_html, terminal_safe
-from relnews.widgets import Widgets
+from relnews.widgets import ItemFacts, Widgets
 from warehouse import Reader, WarehouseError, connect
 from warehouse.reader import StoredLists
 
@@ -107,19 +113,35 @@ class Snapshot:
     rules_rows: tuple[tuple[Any, ...], ...]
     rules: Rules
     loaded_at: str
+    # Articles crawled since the fit: (title, text), listed from their words as drafts.
+    unfitted: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # What the archive held when read (versions, gone articles, aliases): see _looked_at.
+    content_mark: tuple[int, ...] = ()
     answers: dict[tuple[Any, ...], tuple[str, bytes]] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
-        """Changes whenever what a list says may change: the model or the rules."""
-        digest = zlib.crc32(repr(self.rules_rows).encode("utf-8"))
+        """Changes whenever what a list says may change: the model, the rules or the
+        archived articles."""
+        digest = zlib.crc32(repr((self.rules_rows, self.content_mark)).encode("utf-8"))
         return f"{self.model_id[:16]}-{digest:08x}"
 
+    def facts(self, url: str) -> ItemFacts:
+        """What an answer says of an article beside its title (date, excerpt, image...)."""
+        return self.widgets.facts.get(url) or ItemFacts()
+
     def resolve(self, url: str) -> str | None:
-        """The archived article for ``url``, itself or through an alias."""
+        """The archived article a reader at ``url`` sees, as :func:`relnews.jobs.
+        archived_url` finds it: the first of its spellings that is an article or an alias
+        (tracking parameters, fragment, case, trailing slash, index file, canonical)."""
         if url in self.titles:
             return url
-        return self.aliases.get(url)
+        for spelling in url_spellings(url):
+            if spelling in self.titles:
+                return spelling
+            if spelling in self.aliases:
+                return self.aliases[spelling]
+        return None
 
     def related(self, source: str, k: int, fresh_days: float | None) -> list[RelatedArticle]:
         """The list readers see: the stored list with the rules applied, asking the model
@@ -138,6 +160,17 @@ class Snapshot:
             fresh_since=since,
             live=self.titles,
         )
+        if source in self.unfitted and source not in self.stored:
+            return related_lists(
+                self.model,
+                [source],
+                k,
+                self.rules,
+                self.titles,
+                fresh_days=fresh_days,
+                published=self.published,
+                texts={source: self.unfitted[source]},
+            )[source]
         if len(ruled) < k and len(ruled) < len(self.titles) - 1 and source in self.model.index_:
             return related_lists(
                 self.model,
@@ -153,6 +186,7 @@ class Snapshot:
             for s in ruled
         ]
         return shown(marked, self.titles)
+
 
 class RelatedService:
     """What the endpoints answer, without HTTP: the snapshot, kept fresh.
@@ -199,48 +233,65 @@ class RelatedService:
         self,
         reader: Reader,
         current: Snapshot | None,
-        seen: tuple[str | None, tuple[tuple[Any, ...], ...]] | None = None,
+        seen: Looked | None = None,
     ) -> Callable[[], Snapshot]:
         """What a snapshot of the archive now needs from it, and the function that builds
         the snapshot once the archive is let go (reading the model file, building the
         rules need no connection: a crawl waiting to write waits less). What ``current``
         has that has not changed is kept (the model and its lists when no newer one was
-        fitted). ``seen``: the newest model's id and the rules, when already read."""
-        model_id, rules_rows = seen or self._looked_at(reader)
+        fitted; the articles too when none was crawled). ``seen``: what
+        :meth:`_looked_at` read, when already read."""
+        model_id, rules_rows, mark = seen or self._looked_at(reader)
         facts = reader.article_facts()
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if current is not None and current.model_id == model_id:
             kept = {name: getattr(current, name) for name in _KEPT}
+            if current.content_mark != mark:  # crawled since: the same model, new articles
+                titles = reader.live_titles()
+                kept |= {
+                    "titles": titles,
+                    "aliases": reader.aliases(),
+                    "widgets": Widgets.from_reader(reader, self.templates),
+                    **_unfitted(reader, titles, current.stored, current.model),
+                }
             return lambda: Snapshot(
                 **kept,
                 rules_rows=rules_rows,
                 rules=Rules.from_rows(rules_rows, facts),
                 loaded_at=now,
+                content_mark=mark,
             )
         started = time.monotonic()
         model_id, path = model_file(reader, self.db)
         info = reader.model_info(model_id)
         fitted = info.get("fitted_at")
+        titles = reader.live_titles()
+        stored = reader.stored_lists(model_id)
         fetched: dict[str, Any] = {
             "model_id": model_id,
             "fitted_at": fitted.isoformat(timespec="seconds") + "Z" if fitted else None,
-            "titles": reader.live_titles(),
+            "titles": titles,
             "aliases": reader.aliases(),
-            "stored": reader.stored_lists(model_id),
+            "stored": stored,
             "widgets": Widgets.from_reader(reader, self.templates),
             "rules_rows": rules_rows,
             "loaded_at": now,
+            "content_mark": mark,
         }
+        # Articles without a stored list: their texts, read now (the model comes later).
+        unfitted_articles = reader.articles(urls=[url for url in titles if url not in stored])
 
         def build() -> Snapshot:
             model = read_model(path)
             if hasattr(model, "keep_term_index"):  # drafts scored through their own terms
                 model.keep_term_index()
+            texts, times = unfitted_sources(model.index_, unfitted_articles)
             snapshot = Snapshot(
                 **fetched,
                 method=str(info.get("method", type(model).__name__)),
                 model=model,
-                published=published_times(model),
+                published={**published_times(model), **times},
+                unfitted=texts,
                 rules=Rules.from_rows(rules_rows, facts),
             )
             log.info(
@@ -255,9 +306,14 @@ class RelatedService:
         return build
 
     @staticmethod
-    def _looked_at(reader: Reader) -> tuple[str | None, tuple[tuple[Any, ...], ...]]:
-        """What tells whether the snapshot is stale: the newest model's id, the rules."""
-        return reader.latest_model_id(), tuple(tuple(row) for row in reader.editor_rules().rows)
+    def _looked_at(reader: Reader) -> Looked:
+        """What tells whether the snapshot is stale: the newest model's id, the rules,
+        and what the archive holds (a crawl adds articles a list can be answered for)."""
+        return (
+            reader.latest_model_id(),
+            tuple(tuple(row) for row in reader.editor_rules().rows),
+            reader.content_mark(),
+        )
 
     def reload(self, wait: float = 0.0) -> bool:
         """Look at the archive once; True when a new snapshot was swapped in. An archive
@@ -267,7 +323,7 @@ class RelatedService:
                 with self._reader(wait) as reader:
                     current = self.snapshot
                     seen = self._looked_at(reader)
-                    if seen == (current.model_id, current.rules_rows):
+                    if seen == (current.model_id, current.rules_rows, current.content_mark):
                         self.archive = "readable"
                         return False
                     build = self._load(reader, current, seen)
@@ -315,12 +371,12 @@ class RelatedService:
         resolved = snapshot.resolve(url)
         if resolved is None:
             raise RequestError(404, f"{url} is not archived")
-        if resolved not in snapshot.model.index_ and resolved not in snapshot.stored:
-            raise RequestError(
-                404,
-                f"{resolved} is not among the articles the model was fitted on (archived "
-                "since, or gone)",
-            )
+        if (
+            resolved not in snapshot.model.index_
+            and resolved not in snapshot.stored
+            and resolved not in snapshot.unfitted
+        ):
+            raise RequestError(404, f"{resolved} is gone from the archive")
         items = snapshot.related(resolved, k, fresh_days)
         if html:
             body = snapshot.widgets.render(resolved, items).encode("utf-8")
@@ -328,7 +384,7 @@ class RelatedService:
             data = {
                 "url": resolved,
                 "model": snapshot.model_id,
-                "related": [item_json(item) for item in items],
+                "related": [item_json(item, snapshot.facts(item.url)) for item in items],
             }
             body = json_for_html(data, indent=None).encode("utf-8")
         answer = (f'"{snapshot.version}-{zlib.crc32(body):08x}"', body)
@@ -351,7 +407,11 @@ class RelatedService:
             title=title,
             published=snapshot.published,
         )[None]
-        return {"model": snapshot.model_id, "related": [item_json(item) for item in items]}
+        return {
+            "model": snapshot.model_id,
+            "related": [item_json(item, snapshot.facts(item.url)) for item in items],
+        }
+
 
 _FILE_LOCKS: dict[Path, threading.RLock] = {}
 _FILE_LOCKS_GUARD = threading.Lock()
@@ -366,6 +426,26 @@ def _file_lock(db: Path) -> threading.RLock:
 
 
 #: What a snapshot keeps from the last one while its model stays the newest.
+#: What tells a snapshot is stale: the newest model's id, the rules, the content mark.
+Looked = tuple[str | None, tuple[tuple[Any, ...], ...], tuple[int, ...]]
+
+
+def _unfitted(
+    reader: Reader, titles: Mapping[str, str], stored: StoredLists, model: Any
+) -> dict[str, Any]:
+    """The snapshot's fields for the live articles the model has no list for."""
+    articles = reader.articles(urls=[url for url in titles if url not in stored])
+    texts, times = unfitted_sources(model.index_, articles)
+    return {"unfitted": texts, "published": {**published_times(model), **times}}
+
+
+#: Answers shorter than this are sent as they are (gzip would barely shrink them).
+GZIP_MIN_BYTES = 512
+# If-None-Match as RFC 9110 13.1.2 reads it ("*", weak comparison, "W/" tags), by
+# Starlette's own conditional-request check (the one its static files answer with).
+_NOT_MODIFIED = StaticFiles(check_dir=False)
+
+
 _KEPT = (
     "model_id", "method", "fitted_at", "model", "titles", "published", "aliases", "stored",
     "widgets",
@@ -507,12 +587,20 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         if fresh_days is not None and fresh_days < 0:
             raise RequestError(400, "fresh_days must be >= 0")
         etag, body = service.related_answer(url, k, fresh_days, html)
-        headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Origin"}
-        match = request.headers.get("if-none-match")
-        if match and etag in {tag.strip() for tag in match.split(",")}:
+        # Weak: the gzip-ed and plain answers say the same (RFC 9110 8.8.1). Vary is set by
+        # the middlewares that make answers differ (Accept-Encoding, and Origin for CORS).
+        headers = {"ETag": f"W/{etag}", "Cache-Control": cache}
+        if _NOT_MODIFIED.is_not_modified(Headers({"ETag": etag}), request.headers):
             return Response(status_code=304, headers=headers)
         media = "text/html; charset=utf-8" if html else "application/json"
         return Response(body, media_type=media, headers=headers)
+
+    widget_css = (resources.files("relnews") / "templates" / "related.css").read_bytes()
+
+    async def stylesheet(request: Request) -> Response:
+        # the widget's default look, for pages that embed it (README: embedding)
+        headers = {"Cache-Control": "public, max-age=86400"}
+        return Response(widget_css, media_type="text/css; charset=utf-8", headers=headers)
 
     async def related_html(request: Request) -> Response:
         return await related_get(request, html=True)
@@ -555,6 +643,8 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
     from relnews.curation import curation_routes  # it builds on this module's helpers
 
     middleware = [Middleware(AccessLog)] if settings.access_log else []
+    # Lists and widgets compress about 4:1; a proxy in front may compress again or not.
+    middleware.append(Middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES))
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -570,6 +660,7 @@ def make_app(service: RelatedService, settings: ServeSettings | None = None) -> 
         routes=[
             Route("/related", guarded(related_any), methods=["GET", "HEAD", "POST"]),
             Route("/related.html", guarded(related_html), methods=["GET", "HEAD"]),
+            Route("/related.css", guarded(stylesheet), methods=["GET", "HEAD"]),
             Route("/health", guarded(health), methods=["GET", "HEAD"]),
             *curation_routes(service, settings, guarded),
         ],

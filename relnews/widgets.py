@@ -27,6 +27,7 @@ What a template gets:
     - ``excerpt``: the article's lead, else the start of its body, cut to about
       ``EXCERPT_WORDS`` words ("…" marks the cut);
     - ``image``: the article's image (its og:image...), an ``http(s)`` URL, or None;
+    - ``rubrique``, ``author``: as the archive holds them, or None;
     - ``pinned`` (an editor's pin), ``backfill`` (filled from the next best candidates),
       ``score`` (None for a pin the model did not rank), ``shared_terms``.
 
@@ -83,6 +84,21 @@ class ItemFacts:
     excerpt: str = ""
     image: str | None = None
     language: str | None = None
+    rubrique: str | None = None
+    author: str | None = None
+
+    def as_json(self) -> dict[str, str | None]:
+        """The facts a JSON answer carries beside a suggestion's title: its date at the
+        precision the archive knows (``2024-03`` for a month) and that precision, the
+        excerpt, rubrique, author and image (None where unknown)."""
+        return {
+            "published": date_iso(self.published, self.precision),
+            "precision": self.precision if self.published is not None else None,
+            "excerpt": self.excerpt or None,
+            "rubrique": self.rubrique,
+            "author": self.author,
+            "image": web_url(self.image),
+        }
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,8 @@ class WidgetItem:
     age_text: str | None
     excerpt: str
     image: str | None
+    rubrique: str | None
+    author: str | None
     pinned: bool
     backfill: bool
     score: float | None
@@ -232,8 +250,12 @@ def gather_facts(reader: Reader, urls: Iterable[str] | None = None) -> dict[str,
             excerpt=excerpt(lead, body),
             image=image,
             language=language,
+            rubrique=rubrique,
+            author=author,
         )
-        for url, (published, precision, lead, body, language, _day, image) in rows.items()
+        for url, (published, precision, lead, body, language, _day, image, rubrique, author) in (
+            rows.items()
+        )
     }
 
 
@@ -266,6 +288,8 @@ def widget_items(
                 age_text=age_text(fact.published, fact.precision, language, now),
                 excerpt=fact.excerpt,
                 image=web_url(fact.image),
+                rubrique=fact.rubrique,
+                author=fact.author,
                 pinned=item.pinned,
                 backfill=item.backfill,
                 score=item.score,

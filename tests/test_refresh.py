@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -47,7 +47,9 @@ def server():
 
 
 def refresh(server, db, *args, check=True):
-    return run_relnews("refresh", "--profile", "demo", "--url", server.url, "--db", str(db), *args, check=check)
+    return run_relnews(
+        "refresh", "--profile", "demo", "--url", server.url, "--db", str(db), *args, check=check
+    )
 
 
 def test_second_refresh_asks_only_what_changed(refreshed_demo, demo_server, tmp_path):
@@ -73,7 +75,8 @@ def test_two_refreshes_never_overlap(server, tmp_path):
     db = tmp_path / "news.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     slow = subprocess.Popen(
-        [sys.executable, "-m", "relnews", "refresh", "--profile", "demo", "--url", server.url, "--db", str(db),
+        [sys.executable, "-m", "relnews", "refresh", "--profile", "demo", "--url", server.url,
+         "--db", str(db),
          "-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
     )  # fmt: skip
@@ -110,7 +113,8 @@ def test_crawl_killed_after_its_first_batch_loses_nothing(crawled_demo, demo_ser
     db = tmp_path / "news.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     crawl = subprocess.Popen(
-        [sys.executable, "-m", "relnews", "crawl", "--profile", "demo", "--url", server.url, "--db", str(db),
+        [sys.executable, "-m", "relnews", "crawl", "--profile", "demo", "--url", server.url,
+         "--db", str(db),
          "-s", "RELNEWS_BATCH_SIZE=10", "-s", "DOWNLOAD_DELAY=0.02",
          "-s", "RELNEWS_RELEASE_EVERY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
@@ -232,3 +236,34 @@ def test_refresh_sees_a_deleted_article_a_changed_related_block_and_a_corrected_
     lists = json.loads(run_relnews("export", "-k", "10", "--db", str(db)).stdout)
     assert base + victim.path not in lists
     assert all(item["url"] != base + victim.path for items in lists.values() for item in items)
+
+
+def test_refresh_lists_a_new_article_from_its_words_without_refitting(
+    refreshed_demo, editable_demo, tmp_path
+):
+    server = editable_demo
+    db = refreshed_demo.copy_to(tmp_path)
+    site, base = server.site, server.base_url
+    model, fitted_on = query(db, "SELECT model_id, n_articles FROM models")[-1]
+    template = site.articles[-1]
+    published = max(a.published for a in site.articles) + timedelta(hours=6)
+    # published this morning, no editors' block yet (else its links would ask for a refit)
+    today = dataclasses.replace(
+        template, id=99001, slug="la-marche-rapide-et-la-tension", related=(),
+        title="La marche rapide fait baisser la tension", published=published,
+    )  # fmt: skip
+    server.site = dataclasses.replace(site, articles=(*site.articles, today))
+    result = refresh(server, db)
+    assert "1 new article(s) listed from their words" in result.stdout
+    assert query(db, "SELECT model_id, n_articles FROM models")[-1] == (model, fitted_on)
+    url = base + today.path
+    stored = query(
+        db, "SELECT target_url FROM recommendations WHERE model_id = ? AND source_url = ?"
+        " ORDER BY rank", [model, url],
+    )  # fmt: skip
+    assert len(stored) == 10 and (url,) not in stored
+    # the model's other lists are all still there
+    sources = query(db, "SELECT count(DISTINCT source_url) FROM recommendations")[0][0]
+    assert sources == fitted_on + 1
+    shown = json.loads(run_relnews("recommend", url, "--format", "json", "--db", str(db)).stdout)
+    assert [item["url"] for item in shown] == [row[0] for row in stored]

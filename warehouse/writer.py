@@ -796,11 +796,7 @@ class Writer:
 
         One set-based insert per 200,000 rows: a million rows take seconds, not minutes.
         """
-        table = [
-            (model_id, s, r, t, float(score), list(terms), bool(rest[0]) if rest else False,
-             None if len(rest) < 2 or rest[1] is None else bool(rest[1]))
-            for s, r, t, score, terms, *rest in rows
-        ]  # fmt: skip
+        table = _recommendation_rows(model_id, rows)
         with self._transaction():
             self.con.execute("DELETE FROM recommendations WHERE model_id = ?", [model_id])
             for start in range(0, len(table), 200_000):
@@ -808,6 +804,25 @@ class Writer:
                     "INSERT INTO recommendations BY NAME SELECT * FROM {rows}",
                     _RECOMMENDATION_COLUMNS,
                     table[start : start + 200_000],
+                )
+        return len(table)
+
+    def add_recommendations(self, model_id: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Store more lists of a model (rows as :meth:`save_recommendations` takes them),
+        replacing only the lists of the sources they are for: articles listed after the
+        fit, while the model's other lists stay."""
+        table = _recommendation_rows(model_id, rows)
+        sources = sorted({row[1] for row in table})
+        with self._transaction():
+            self.con.execute(
+                "DELETE FROM recommendations WHERE model_id = ? AND list_contains(?, source_url)",
+                [model_id, sources],
+            )
+            if table:
+                self._insert(
+                    "INSERT INTO recommendations BY NAME SELECT * FROM {rows}",
+                    _RECOMMENDATION_COLUMNS,
+                    table,
                 )
         return len(table)
 
@@ -910,3 +925,13 @@ def _evaluation_row(row: Any) -> tuple[Any, ...]:
 
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _recommendation_rows(model_id: str, rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """``(source_url, rank, target_url, score, terms[, backfill[, in_sample]])`` rows as
+    the recommendations table holds them (backfill false, in_sample NULL when left out)."""
+    return [
+        (model_id, s, r, t, float(score), list(terms), bool(rest[0]) if rest else False,
+         None if len(rest) < 2 or rest[1] is None else bool(rest[1]))
+        for s, r, t, score, terms, *rest in rows
+    ]  # fmt: skip
