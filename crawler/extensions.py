@@ -44,16 +44,17 @@ class CrawlProgress:
         return self.pages + max(self.left, 0)
 
     def line(self, final: bool = False) -> str:
-        pages = f"{self.pages} pages" + (f" (limit {self.limit})" if self.limit else "")
-        line = (
-            f"{pages}, {self.rate:.1f} pages/s, {self.articles} articles, "
-            f"{self.errors} errors, {self.queued} queued"
-        )
+        """The state in one line, what matters most first (a narrow terminal cuts its end)."""
+        line = f"{self.pages} pages" + (f" (limit {self.limit})" if self.limit else "")
+        line += f", {self.rate:.1f} pages/s"
         if not final and self.left > 0 and self.rate > 0:
             # what is known to be left, at the rate so far
             about = "about" if self.limit is not None and self.left < self.queued else "at least"
             line += f", {about} {_duration(self.left / self.rate)} left"
-        return f"{line} ({_duration(self.elapsed)})"
+        return (
+            f"{line}; {self.articles} articles, {self.errors} errors, {self.queued} queued "
+            f"({_duration(self.elapsed)})"
+        )
 
 
 class ProgressReporter:
@@ -76,8 +77,7 @@ class ProgressReporter:
         self._task: TaskID | None = None
         if live:
             self._bar = Progress(
-                TextColumn("crawl"),
-                BarColumn(),
+                BarColumn(bar_width=12),
                 TextColumn("{task.fields[line]}"),
                 console=Console(file=stream),
                 auto_refresh=False,  # redrawn by the timer, from the reactor's thread

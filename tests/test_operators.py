@@ -189,7 +189,7 @@ def test_progress_is_redrawn_in_place_on_a_terminal(demo_server, tmp_path):
     os.close(leader)
     text = screen.decode("utf-8", "replace")
     assert process.returncode == EXIT_OF_STATUS["partial"], text
-    assert "\x1b[" in text  # the cursor moves back over the line: redrawn, not appended
+    assert text.count("\r\x1b[2K") > 1  # back to the line's start, erased: redrawn in place
     assert "crawl: " not in text  # no log lines on a terminal
     assert "(limit 40)" in text and "pages/s" in text
     assert "closespider" not in text and "run 1 partial" in stdout
