@@ -6,8 +6,9 @@ holds the query language a user types and turns it into an FTS5 expression, so t
 user input reaches FTS5's own syntax:
 
 - ``word word``: articles holding every word (title, lead or body; case and accents
-  folded). A plain word also finds its plural or singular (``étude`` finds ``études``,
-  ``hôpital`` finds ``hôpitaux``: the recommender's :func:`light_stem`), French
+  folded). A plain word also finds the index's words of the same stem (``étude`` finds
+  ``études``, ``hôpital`` finds ``hôpitaux``: the recommender's French and English
+  Snowball stemmers, :func:`~recommender.models.text.stemmer_for`), French
   elisions are dropped (``l'apnée`` looks for ``apnée``), and stop words are not
   searched (``le``, ``the``), except inside a phrase.
 - ``"a phrase"``: those words in that order (stop words included).
@@ -24,13 +25,16 @@ each with a snippet of its best passage.
 from __future__ import annotations
 
 import html
+import os
 import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from warehouse import WarehouseError, opened
 from warehouse.search_index import (
@@ -41,7 +45,13 @@ from warehouse.search_index import (
     prepare_text,
 )
 
-from .models.text import ELISIONS, light_stem, normalize, resolve_stop_words
+from .models.text import (
+    ELISIONS,
+    FALLBACK_STOP_WORDS,
+    normalize,
+    resolve_stop_words,
+    stemmer_for,
+)
 
 __all__ = [
     "SEARCH_COLUMNS",
@@ -65,7 +75,9 @@ _ITEM = re.compile(r'(-?)"([^"]*)"?(\*?)|(-?)([^\s"]+)')
 _WORD_CHAR = re.compile(r"[^\W_]")
 _SIMPLE_WORD = re.compile(r"[^\W_]+")
 _APOSTROPHES = re.compile("['\u2019\u2018\u02bc]")
-_STOP_WORDS = resolve_stop_words("fr+en")
+_STOP_WORDS = resolve_stop_words(FALLBACK_STOP_WORDS)
+#: At most this many forms of one word are searched.
+MAX_FORMS = 12
 
 
 def _fts_string(text: str) -> str:
@@ -73,15 +85,33 @@ def _fts_string(text: str) -> str:
     return '"' + prepare_text(text).replace('"', '""') + '"'
 
 
-def _word_forms(word: str) -> list[str]:
-    """A plain word and its plural or singular forms, as :func:`light_stem` folds them
-    (``hopital`` -> hopital, hopitals, hopitaux; ``etudes`` -> etudes, etude, etudex)."""
-    stem = light_stem(word)
-    forms = [word, stem, stem + "s", stem + "x"]
-    if stem.endswith("al"):
-        forms.append(stem[:-2] + "aux")
-    # a form light_stem would not bring back to the same stem is another word
-    return [form for form in dict.fromkeys(forms) if light_stem(form) == stem]
+@cache
+def _stemmers() -> tuple[Any, ...]:
+    """The Snowball stemmers of the languages searched (those of the fallback stop words:
+    French and English); none when PyStemmer is missing (words are then taken as typed)."""
+    try:
+        found = [stemmer_for(language) for language in FALLBACK_STOP_WORDS.split("+")]
+    except ImportError:
+        return ()
+    return tuple(stemmer for stemmer in found if stemmer is not None)
+
+
+def _word_forms(word: str, terms: Callable[[str], list[str]] | None) -> list[str]:
+    """A plain (folded) word and the index's words of the same stem in French or English
+    (``etude`` -> etude, etudes; ``hopital`` -> hopital, hopitaux): the recommender's
+    stemmers, asked about the words the index holds that start like the stem."""
+    if terms is None:
+        return [word]
+    stems = [(stemmer, stemmer.stemWord(word)) for stemmer in _stemmers()]
+    start = os.path.commonprefix([word, *(stem for _, stem in stems)])
+    if len(start) < 3:  # too short a start to list the words sharing it
+        return [word]
+    forms = [
+        term
+        for term in terms(start)
+        if any(stemmer.stemWord(term) == stem for stemmer, stem in stems)
+    ]
+    return [word, *(form for form in forms if form != word)][:MAX_FORMS]
 
 
 @dataclass(frozen=True)
@@ -96,10 +126,12 @@ class Query:
     items: tuple[str, ...] = field(default=())
 
 
-def parse_query(text: str) -> Query:
+def parse_query(text: str, terms: Callable[[str], list[str]] | None = None) -> Query:
     """Read a query of words, ``"phrases"``, ``prefix*``, ``-exclusions`` and ``OR``
-    (module docstring) into an FTS5 expression. Never raises: a query with nothing to
-    search says why in :attr:`Query.problem`."""
+    (module docstring) into an FTS5 expression. ``terms(start)``: the index's words
+    that begin with ``start``, to find a word's other forms (without it, a word is
+    searched as typed). Never raises: a query with nothing to search says why in
+    :attr:`Query.problem`."""
     text = _CONTROL.sub(" ", text)
     groups: list[list[str]] = []  # positive items: AND between groups, OR inside one
     excluded: list[str] = []
@@ -118,7 +150,7 @@ def parse_query(text: str) -> Query:
             label = f'"{phrase.strip()}"' + ("*" if prefix else "")
         else:
             prefix = word.endswith("*")
-            item, dropped = _word_item(_trimmed(word.rstrip("*")), prefix, negative)
+            item, dropped = _word_item(_trimmed(word.rstrip("*")), prefix, negative, terms)
             stop_words_dropped |= dropped
             label = word
         if item is None:
@@ -166,7 +198,9 @@ def _trimmed(word: str) -> str:
     return word[start:end]
 
 
-def _word_item(word: str, prefix: bool, negative: bool) -> tuple[str | None, bool]:
+def _word_item(
+    word: str, prefix: bool, negative: bool, terms: Callable[[str], list[str]] | None
+) -> tuple[str | None, bool]:
     """A bare word's FTS5 item, and whether it was dropped as a stop word."""
     parts = _APOSTROPHES.split(word)
     # "l'apnée" -> "apnée": the elided article is no word to look for
@@ -181,7 +215,7 @@ def _word_item(word: str, prefix: bool, negative: bool) -> tuple[str | None, boo
     if prefix or not _SIMPLE_WORD.fullmatch(folded):
         # a compound ("covid-19", CJK) is its words in a row; a prefix, as typed
         return _fts_string(word) + (" *" if prefix else ""), False
-    forms = _word_forms(folded)
+    forms = _word_forms(folded, terms)
     if len(forms) == 1:
         return _fts_string(forms[0]), False
     return "(" + " OR ".join(_fts_string(form) for form in forms) + ")", False
@@ -268,7 +302,7 @@ def search_archive(
     index = SearchIndex(db)
     if not index.is_current():
         _bring_up_to_date(index, note)
-    parsed = parse_query(query)
+    parsed = parse_query(query, terms=index.terms)
     if parsed.problem:
         return SearchResult([], parsed, tuple(notes))
     try:

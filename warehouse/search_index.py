@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from warehouse.database import BUSY_WAIT, WarehouseError, opened
+from warehouse.database import BUSY_WAIT, WarehouseError, one_row, opened
 from warehouse.scripts import UNSPACED
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: Bump when the tables or the tokeniser change: an index of another format is rebuilt.
-FORMAT = "1"
+FORMAT = "2"
 #: What marks a matched word in a snippet: two private-use characters, removed from the
 #: indexed text, so a snippet's marks are only ever FTS5's (turned into brackets, HTML
 #: or anything else by the caller).
@@ -75,14 +75,14 @@ SNIPPET_WORDS = 16
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
-    id        INTEGER PRIMARY KEY,
+    id        INTEGER PRIMARY KEY,  -- the article's latest version id in the archive
     url       TEXT NOT NULL UNIQUE,
-    version   INTEGER NOT NULL,
     title     TEXT NOT NULL,
     published TEXT,
     rubrique  TEXT
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5(title, lead, body, tokenize="{TOKENIZER}");
+CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5vocab(text, row);
 """
 
 
@@ -284,27 +284,32 @@ class SearchIndex:
         if meta.get("trusted") == "1" and old_stamp == stamp:
             total = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             return IndexUpdate(0, 0, 0, total, built=False, checked=False)
-        if old_stamp and stamp["db"] and old_stamp["db"] and old_stamp["db"][0] != stamp["db"][0]:
-            # another file now stands at the archive's path: its version ids are its own
-            con.execute("DELETE FROM docs")
-            con.execute("DELETE FROM text")
-            built = True
         with opened(self.db, read_only=True, wait=wait) as archive:
             live = dict(
                 archive.execute(
                     "SELECT url, version_id FROM latest_articles WHERE gone_at IS NULL"
                 ).fetchall()
             )
-        indexed = {url: (doc_id, version) for url, doc_id, version in con.execute(
-            "SELECT url, id, version FROM docs")}  # fmt: skip
-        gone = [doc_id for url, (doc_id, _) in indexed.items() if url not in live]
-        changed = [doc_id for url, (doc_id, version) in indexed.items()
+            # Which archive this is (a copy is the same one): its first run's start.
+            (identity,) = one_row(
+                archive.execute("SELECT min(started_at)::VARCHAR FROM crawl_runs")
+            )
+        if meta.get("archive", str(identity)) != str(identity):
+            # another archive now stands at the path: its version ids are its own
+            con.execute("DELETE FROM docs")
+            con.execute("DELETE FROM text")
+            built = True
+        indexed = dict(con.execute("SELECT url, id FROM docs").fetchall())
+        gone = [version for url, version in indexed.items() if url not in live]
+        changed = [version for url, version in indexed.items()
                    if url in live and live[url] != version]  # fmt: skip
+        # (a version under two URLs, were the archive to hold one, is indexed once)
+        kept = set(indexed.values()).difference(gone, changed)
         wanted = {version: url for url, version in live.items()
-                  if url not in indexed or indexed[url][1] != version}  # fmt: skip
-        for doc_id in gone + changed:
-            con.execute("DELETE FROM docs WHERE id = ?", [doc_id])
-            con.execute("DELETE FROM text WHERE rowid = ?", [doc_id])
+                  if indexed.get(url) != version and version not in kept}  # fmt: skip
+        stale = [(version,) for version in gone + changed]
+        con.executemany("DELETE FROM docs WHERE id = ?", stale)
+        con.executemany("DELETE FROM text WHERE rowid = ?", stale)
         for done in self._index_versions(con, wanted, wait):
             if progress is not None:
                 progress(done, len(wanted))
@@ -314,8 +319,9 @@ class SearchIndex:
         mtimes = [part[2] / 1e9 for part in stamp.values() if part]
         trusted = all(taken - mtime > RACY_SECONDS for mtime in mtimes)
         con.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('stamp', ?), ('trusted', ?), ('updated_at', ?)",
-            [json.dumps(stamp), "1" if trusted else "0", str(taken)],
+            "INSERT OR REPLACE INTO meta VALUES ('stamp', ?), ('trusted', ?), ('updated_at', ?),"
+            " ('archive', ?)",
+            [json.dumps(stamp), "1" if trusted else "0", str(taken), str(identity)],
         )
         total = con.execute("SELECT count(*) FROM docs").fetchone()[0]
         return IndexUpdate(
@@ -341,21 +347,29 @@ class SearchIndex:
                     " WHERE version_id IN (SELECT unnest(?::BIGINT[]))",
                     [batch],
                 ).fetchall()
-            for version, title, lead, body, published, rubrique in rows:
-                url = urls[version]
-                doc_id = con.execute(
-                    "INSERT INTO docs (url, version, title, published, rubrique)"
-                    " VALUES (?, ?, ?, ?, ?) RETURNING id",
-                    [url, version, title, published.isoformat() if published else None,
-                     rubrique],
-                ).fetchone()[0]  # fmt: skip
-                con.execute(
-                    "INSERT INTO text (rowid, title, lead, body) VALUES (?, ?, ?, ?)",
-                    [doc_id, prepare_text(title), prepare_text(lead), prepare_text(body)],
-                )
+            con.executemany(
+                "INSERT INTO docs (id, url, title, published, rubrique) VALUES (?, ?, ?, ?, ?)",
+                [(version, urls[version], title, published.isoformat() if published else None,
+                  rubrique) for version, title, _, _, published, rubrique in rows],
+            )  # fmt: skip
+            con.executemany(
+                "INSERT INTO text (rowid, title, lead, body) VALUES (?, ?, ?, ?)",
+                [(version, prepare_text(title), prepare_text(lead), prepare_text(body))
+                 for version, title, lead, body, _, _ in rows],
+            )  # fmt: skip
             yield start + len(batch)
 
     # -- search -------------------------------------------------------------------------
+
+    def terms(self, prefix: str, limit: int = 200) -> list[str]:
+        """The indexed words (as the tokeniser folds them) starting with ``prefix``, in
+        order, at most ``limit``: for a caller that matches a word's other forms."""
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT term FROM terms WHERE term >= ? AND term < ? ORDER BY term LIMIT ?",
+                [prefix, prefix + "\U0010ffff", limit],
+            ).fetchall()
+        return [term for (term,) in rows]
 
     def search(self, expression: str, k: int = 10) -> list[IndexedHit]:
         """The ``k`` articles that best match the FTS5 ``expression``, best first (ties
