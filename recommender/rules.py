@@ -16,8 +16,10 @@ builds the lists readers see (deepening a model's list until the rules leave ``k
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import math
+import re
 import time
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +49,8 @@ __all__ = [
     "published_times",
     "related_lists",
     "ruled_lists",
+    "scope_matches",
+    "scope_suggestion",
     "shown",
 ]
 
@@ -75,15 +79,52 @@ class RuledSuggestion(Suggestion):
 SCOPE_KINDS = ("rubrique", "tag", "url")
 
 
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
 def parse_scope(text: str) -> tuple[str, str] | None:
     """``(kind, value)`` of a scope (``rubrique:Sport``), None for anything else (an
-    article's URL, ``'*'``); ValueError for a scope with no value."""
+    article's URL, ``'*'``); ValueError for a scope with no value, or with a prefix that
+    is no scope and no web address (``rubric:Sport``, ``bogus:x``)."""
     kind, sep, value = text.partition(":")
-    if not sep or kind not in SCOPE_KINDS:
+    if not sep:
+        return None
+    if kind not in SCOPE_KINDS:
+        # "http://...", "host:8080/..." are addresses, not scopes
+        if _PREFIX.fullmatch(kind) and not value.startswith("//") and not value[:1].isdigit():
+            raise ValueError(
+                f"{text!r}: {kind!r} is no scope: use rubrique:NAME, tag:NAME, url:PATTERN "
+                "or an article's http(s) address"
+            )
         return None
     if not value.strip():
         raise ValueError(f"{text!r} names no {kind}: give one, as in {kind}:sport")
     return kind, value.strip()
+
+
+def scope_matches(text: str, facts: Mapping[str, ArticleFacts]) -> list[str]:
+    """The live articles (``facts``: every live article's, by URL) a scope matches."""
+    scope = parse_scope(text)
+    if scope is None:
+        return []
+    return [url for url, fact in facts.items() if _scope_matches(scope, url, fact)]
+
+
+def scope_suggestion(text: str, facts: Mapping[str, ArticleFacts]) -> str | None:
+    """The archived rubrique or tag nearest a misspelt scope's name (difflib), or None."""
+    scope = parse_scope(text)
+    if scope is None or scope[0] == "url":
+        return None
+    kind, value = scope
+    names = {
+        name
+        for fact in facts.values()
+        for name in ((fact.rubrique,) if kind == "rubrique" else fact.tags)
+        if name
+    }
+    folded = {name.casefold(): name for name in names}
+    close = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.75)
+    return f"{kind}:{folded[close[0]]}" if close else None
 
 
 def _scope_matches(scope: tuple[str, str], url: str, facts: ArticleFacts | None) -> bool:

@@ -534,7 +534,13 @@ def _echo_change(change: Any) -> None:
         click.echo(f"un{verb} {change.target_url} for {where}")
         return
     note = {"added": "", "replaced": " (replacing the opposite rule)", "kept": " (already)"}
-    click.echo(f"{verb} {change.target_url} for {where}{note[change.status]}")
+    matched = "".join(
+        f" ({scope} matches {count} archived article{'s' if count != 1 else ''})"
+        for scope, count in change.matches
+    )
+    click.echo(
+        terminal_safe(f"{verb} {change.target_url} for {where}{note[change.status]}{matched}")
+    )
     if change.warning:
         click.echo(f"Warning: {change.warning}", err=True)
 
@@ -580,18 +586,25 @@ def unpin(source: str, target: str, db: Path) -> None:
 )
 @db_option()
 @click.option("--note", help="Why, for the other editors (shown by `relnews rules`).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Store a scope that matches no archived article yet (a section not "
+    "crawled yet); without it, such a scope is taken for a typo.",
+)
 @clean_errors  # fmt: skip
-def block(target: str, source: str, db: Path, note: str | None) -> None:
+def block(target: str, source: str, db: Path, note: str | None, force: bool) -> None:
     """Never suggest TARGET: in any list, or only in --source's list. A block wins over a pin.
 
     TARGET (and --source) may be a scope instead of an article: rubrique:NAME, tag:NAME
-    or url:PATTERN (a glob on the URL's path, or a part of it without wildcards).
+    or url:PATTERN (a glob on the URL's path, or a part of it without wildcards). A scope
+    must match at least one archived article (unless --force); the answer says how many.
 
     Example: relnews block http://127.0.0.1:8765/news/retracted_7.htm --note "retracted"
 
     Example: relnews block url:/cancer/ --source url:/sport/
     """
-    _echo_change(_jobs().set_rule(db, "block", source, target, note))
+    _echo_change(_jobs().set_rule(db, "block", source, target, note, force=force))
 
 
 @cli.command()

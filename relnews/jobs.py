@@ -20,11 +20,14 @@ from recommender.persistence import load_model, model_id_for, models_dir_for, sa
 from recommender.rules import (
     ANY_SOURCE,
     RelatedArticle,
+    RuleError,
     Rules,
     check_rule,
     parse_scope,
     published_times,
     related_lists,
+    scope_matches,
+    scope_suggestion,
 )
 from relnews.errors import JobError, NotInArchive
 from relnews.exit_codes import EXIT_OF_STATUS, EXIT_OK, EXIT_PARTIAL
@@ -273,22 +276,42 @@ class RuleChange:
     target_url: str
     status: str  # added, replaced (the other rule of the pair), kept
     warning: str | None = None
+    # how many live articles each scope side matches, e.g. {"rubrique:Sport": 41}
+    matches: tuple[tuple[str, int], ...] = ()
 
 
 def set_rule(
-    db: str | Path, rule: str, source: str, target: str, note: str | None = None
+    db: str | Path,
+    rule: str,
+    source: str,
+    target: str,
+    note: str | None = None,
+    force: bool = False,
 ) -> RuleChange:
-    """Pin a target for a source, or block it (for one source, or '*' for all)."""
+    """Pin a target for a source, or block it (for one source, or '*' for all).
+
+    A scope that matches no live article (a misspelt rubrique, an unknown tag) is refused,
+    with the nearest archived name, unless ``force`` (a section not crawled yet)."""
     check_rule(rule, source, target, ())  # before any lookup: a pin for every list
     with opened(db, read_only=True) as con:
         reader = Reader(con)
         source_url = _rule_side(reader, source, db)
         target_url = _rule_side(reader, target, db)
         everywhere = Rules.from_rows(reader.editor_rules(ANY_SOURCE).rows).blocks_for(None)
+        scopes = [side for side in (source_url, target_url) if parse_scope(side) is not None]
+        facts = reader.article_facts() if scopes else {}
     warning = check_rule(rule, source_url, target_url, everywhere)
+    matches = tuple((scope, len(scope_matches(scope, facts))) for scope in scopes)
+    for scope, count in matches:
+        if count == 0 and not force:
+            nearest = scope_suggestion(scope, facts)
+            hint = f"did you mean {nearest}? " if nearest else ""
+            raise RuleError(
+                f"{scope} matches no archived article: {hint}(--force stores it all the same)"
+            )
     with opened(db) as con:
         status = Writer(con).set_editor_rule(source_url, target_url, rule, note)
-    return RuleChange(rule, source_url, target_url, status, warning)
+    return RuleChange(rule, source_url, target_url, status, warning, matches)
 
 
 def remove_rule(db: str | Path, rule: str, source: str, target: str) -> RuleChange:
