@@ -285,20 +285,28 @@ class SearchIndex:
             total = con.execute("SELECT count(*) FROM docs").fetchone()[0]
             return IndexUpdate(0, 0, 0, total, built=False, checked=False)
         with opened(self.db, read_only=True, wait=wait) as archive:
-            live = dict(
-                archive.execute(
-                    "SELECT url, version_id FROM latest_articles WHERE gone_at IS NULL"
-                ).fetchall()
-            )
             # Which archive this is (a copy is the same one): its first run's start.
             (identity,) = one_row(
                 archive.execute("SELECT min(started_at)::VARCHAR FROM crawl_runs")
             )
-        if meta.get("archive", str(identity)) != str(identity):
-            # another archive now stands at the path: its version ids are its own
-            con.execute("DELETE FROM docs")
-            con.execute("DELETE FROM text")
-            built = True
+            if meta.get("archive", str(identity)) != str(identity):
+                # another archive now stands at the path: its version ids are its own
+                con.execute("DELETE FROM docs")
+                con.execute("DELETE FROM text")
+                built = True
+            # The live articles' versions in one number: a write that changed none of
+            # them (a model fitted, lists stored) costs this scan, not the lists' diff.
+            fingerprint = str(one_row(archive.execute(
+                "SELECT count(*), bit_xor(hash(url, version_id)) FROM latest_articles"
+                " WHERE gone_at IS NULL"
+            )))  # fmt: skip
+            if meta.get("fingerprint") == fingerprint and not built:
+                self._record(con, stamp, taken, identity, fingerprint)
+                total = con.execute("SELECT count(*) FROM docs").fetchone()[0]
+                return IndexUpdate(0, 0, 0, total, built=False)
+            live = dict(archive.execute(
+                "SELECT url, version_id FROM latest_articles WHERE gone_at IS NULL"
+            ).fetchall())  # fmt: skip
         indexed = dict(con.execute("SELECT url, id FROM docs").fetchall())
         gone = [version for url, version in indexed.items() if url not in live]
         changed = [version for url, version in indexed.items()
@@ -313,16 +321,7 @@ class SearchIndex:
         for done in self._index_versions(con, wanted, wait):
             if progress is not None:
                 progress(done, len(wanted))
-        # The stamp is the one taken before the archive was read: a write since then
-        # makes the next search look again. One written in the same clock tick as the
-        # stamp's own would not show in it: such a stamp is kept but not trusted.
-        mtimes = [part[2] / 1e9 for part in stamp.values() if part]
-        trusted = all(taken - mtime > RACY_SECONDS for mtime in mtimes)
-        con.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('stamp', ?), ('trusted', ?), ('updated_at', ?),"
-            " ('archive', ?)",
-            [json.dumps(stamp), "1" if trusted else "0", str(taken), str(identity)],
-        )
+        self._record(con, stamp, taken, identity, fingerprint)
         total = con.execute("SELECT count(*) FROM docs").fetchone()[0]
         return IndexUpdate(
             added=len(wanted) - len(changed),
@@ -331,6 +330,27 @@ class SearchIndex:
             total=total,
             built=built,
         )
+
+    def _record(
+        self,
+        con: sqlite3.Connection,
+        stamp: dict[str, list[int] | None],
+        taken: float,
+        identity: object,
+        fingerprint: str,
+    ) -> None:
+        """Note which state of the archive the index now holds."""
+        # The stamp is the one taken before the archive was read: a write since then
+        # makes the next search look again. One written in the same clock tick as the
+        # stamp's own would not show in it: such a stamp is kept but not trusted.
+        mtimes = [part[2] / 1e9 for part in stamp.values() if part]
+        trusted = all(taken - mtime > RACY_SECONDS for mtime in mtimes)
+        con.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("stamp", json.dumps(stamp)), ("trusted", "1" if trusted else "0"),
+             ("updated_at", str(taken)), ("archive", str(identity)),
+             ("fingerprint", fingerprint)],
+        )  # fmt: skip
 
     def _index_versions(
         self, con: sqlite3.Connection, urls: dict[int, str], wait: float
