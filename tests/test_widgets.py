@@ -31,6 +31,7 @@ from relnews.widgets import (
 )
 from warehouse import Article, DateValue, Reader, opened
 
+EXCERPT = "p[@class='relnews-excerpt']"  # the excerpt line of an item (its meta line is another p)
 HOSTILE_TITLE = 'Le sommeil <script>alert(1)</script> & "les" écrans'
 FRENCH_MONTH = re.compile(
     r"(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre"
@@ -115,7 +116,7 @@ def test_export_html_demo_heading_dates_and_excerpts(archive):
             shown_items += 1
             link = li.find("a")
             published, precision, lead = facts[link.get("href")]
-            time = li.find("time")
+            time = li.find(".//time")
             if published is not None:
                 dated += 1
                 # no finer than known: the demo's dates come from displayed ages
@@ -124,7 +125,7 @@ def test_export_html_demo_heading_dates_and_excerpts(archive):
                 assert text.fullmatch(time.text), time.text
             else:
                 assert time is None
-            shown = li.find("p").text_content()
+            shown = li.find(EXCERPT).text_content()
             assert shown == excerpt(lead, None) and len(shown.split()) <= EXCERPT_WORDS + 1
     assert shown_items >= 2 * live and dated >= 0.9 * shown_items  # demo articles are dated
     # the demo article the pin leads from: the first item is the hostile one, escaped
@@ -133,8 +134,8 @@ def test_export_html_demo_heading_dates_and_excerpts(archive):
     first = by_source[archive["source"]].find("ul/li")
     assert first.find("a").get("href") == archive["hostile"]
     assert first.find("a").text_content().strip() == HOSTILE_TITLE
-    assert first.find("p").text_content() == "Les écrans <b>le soir</b> décalent le sommeil."
-    assert FRENCH_DATE.fullmatch(first.find("time").text)
+    assert first.find(EXCERPT).text_content() == "Les écrans <b>le soir</b> décalent le sommeil."
+    assert FRENCH_DATE.fullmatch(first.find(".//time").text)
 
 
 def test_export_html_heading_and_language_options(archive):
@@ -143,7 +144,7 @@ def test_export_html_heading_and_language_options(archive):
     assert aside.findtext("h2") == "Autres actualités"
     aside = blocks(export_html(archive["db"], "--language", "de"))[source]
     assert aside.findtext("h2") == "Mehr zum Thema"
-    assert re.fullmatch(r"\d{1,2}\. [A-ZÄ][a-zä]+ \d{4}", aside.find("ul/li/time").text)
+    assert re.fullmatch(r"\d{1,2}\. [A-ZÄ][a-zä]+ \d{4}", aside.find("ul/li//time").text)
     result = run_relnews(
         "export", "--db", str(archive["db"]), "--heading", "x", check=False
     )  # json has no heading
@@ -315,6 +316,8 @@ def test_gather_facts_for_a_server(archive):
     )
     assert block.findtext("h2") == "À lire aussi"
     assert block.find("ul/li/a").text_content().strip() == HOSTILE_TITLE
-    assert block.find("ul/li/p").text_content() == hostile.excerpt
+    assert block.find(f"ul/li/{EXCERPT}").text_content() == hostile.excerpt
+    meta = block.find("ul/li/p[@class='relnews-meta']").text_content()
+    assert meta.startswith("Sommeil · ") and FRENCH_DATE.fullmatch(meta.split(" · ")[1])
     with opened(archive["db"], read_only=True) as con, pytest.raises(TemplateProblem):
         Widgets.from_reader(Reader(con), templates=archive["db"].parent)  # no related.html
