@@ -19,7 +19,7 @@ from ..candidates import published_after, to_timestamp
 from ..suggestion import Suggestion
 from ._base import ArchiveMixin, check_k
 from .sparse_rows import block_rows, top_k
-from .text import TextAnalyzer, article_text, resolve_stop_words
+from .text import TextAnalyzer, article_text, corpus_language, resolve_stop_words
 
 __all__ = ["Bm25Recommender", "top_k_rows"]
 
@@ -66,10 +66,11 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         Length normalisation (0: none, 1: full).
     title_weight : int, default=2
         How many times the title is repeated in the indexed text.
-    stop_words : str, iterable of str or None, default="fr+en"
+    stop_words : str, iterable of str or None, default="auto"
         See :func:`recommender.text.resolve_stop_words`.
     stem : bool, default=False
-        Light plural stemming.
+        Snowball stemming in the site's language, as in
+        :class:`~recommender.tfidf.TfidfRecommender`.
     before_only : bool, default=True
         Only suggest articles published at or before the source (both dates known).
 
@@ -99,7 +100,7 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         k1: float = 1.2,
         b: float = 0.75,
         title_weight: int = 2,
-        stop_words: str | Sequence[str] | None = "fr+en",
+        stop_words: str | Sequence[str] | None = "auto",
         stem: bool = False,
         before_only: bool = True,
     ):
@@ -129,7 +130,7 @@ class Bm25Recommender(ArchiveMixin, BaseEstimator):
         resolve_stop_words(self.stop_words)
         articles = self._check_articles(articles)
         vectorizer = CountVectorizer(
-            analyzer=TextAnalyzer(stop_words=self.stop_words, stem=self.stem),
+            analyzer=TextAnalyzer(self.stop_words, self.stem, corpus_language(articles)),
             dtype=np.float64,
         )
         if tokens is not None and len(tokens) != len(articles):

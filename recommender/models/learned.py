@@ -220,7 +220,7 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         )
         self.tfidf_ = TfidfRecommender(before_only=self.before_only_, n_explain=self.n_explain)
         # Both models read the same text with the same default analyser: analyse it once.
-        analyser = self._analyser()
+        analyser = self.tfidf_.analyser_for(articles)
         tokens = [analyser(text) for text in self.tfidf_._documents(articles)]
         self.tfidf_.fit(articles, tokens=tokens)
         self.bm25_ = Bm25Recommender(before_only=self.before_only_).fit(articles, tokens=tokens)
@@ -295,8 +295,9 @@ class LearnedRecommender(ArchiveMixin, BaseEstimator):
         return self
 
     def _analyser(self) -> TextAnalyzer:
-        """The analyser of both text models (built with the same defaults)."""
-        return TextAnalyzer(stop_words=self.tfidf_.stop_words, stem=self.tfidf_.stem)
+        """The analyser of both fitted text models (built with the same defaults)."""
+        analyser: TextAnalyzer = self.tfidf_.vectorizer_.analyzer
+        return analyser
 
     def _check_params(self) -> None:
         for name in ("n_candidates", "n_explain"):

@@ -1,13 +1,17 @@
-"""Text analysis for French and English news articles.
+"""Text analysis for news articles in any of the languages relnews knows.
 
 The analysis is a chain of small module-level steps, as in scikit-learn's
-``build_analyzer``: :func:`normalize` (lowercase and fold accents), :func:`tokenize`
-(word characters, French elisions split off, digits and one-letter tokens dropped),
-:func:`remove_stop_words` and, optionally, :func:`light_stem`. :class:`TextAnalyzer`
-composes them into one picklable callable that a ``TfidfVectorizer`` takes as its
-``analyzer``.
+``build_analyzer``: lowercase, :func:`tokenize` (word characters, French elisions split
+off, digits and one-letter tokens dropped), stop words dropped, optionally a Snowball
+stem of the word (:func:`stemmer_for`: PyStemmer, the Snowball algorithms in C), then
+accents folded (:func:`fold_accents`). :class:`TextAnalyzer` composes them into one
+picklable callable that a ``TfidfVectorizer`` takes as its ``analyzer``; it keeps what
+each distinct word became, so a corpus pays the stemmer once per word, not per token.
 
-Stop-word lists ship as data in ``recommender/models/stopwords/<lang>.txt``.
+Stop words: relnews' own lists for French and English
+(``recommender/models/stopwords/<lang>.txt``: function words only, where the library's
+lists also drop news words such as "computer", "fire", "bill" or "etat"), the
+``stop-words`` package's for every other language (:func:`load_stop_words`).
 """
 
 from __future__ import annotations
@@ -15,15 +19,22 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 from warehouse.scripts import UNSPACED, UNSPACED_RUN
 
+if TYPE_CHECKING:
+    from warehouse.model import Article
+
 __all__ = [
     "article_text",
+    "corpus_language",
     "ELISIONS",
+    "STEMMERS",
     "STOP_WORD_LANGUAGES",
     "TextAnalyzer",
     "fold_accents",
@@ -32,11 +43,37 @@ __all__ = [
     "normalize",
     "remove_stop_words",
     "resolve_stop_words",
+    "stemmer_for",
     "tokenize",
 ]
 
-#: Languages that have a stop-word list in ``recommender/models/stopwords/``.
-STOP_WORD_LANGUAGES = ("fr", "en")
+#: The Snowball stemmer (PyStemmer's name) of each language, by ISO 639-1 code.
+STEMMERS = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german",
+    "el": "greek", "en": "english", "eo": "esperanto", "es": "spanish", "et": "estonian",
+    "eu": "basque", "fa": "persian", "fi": "finnish", "fr": "french", "ga": "irish",
+    "hi": "hindi", "hu": "hungarian", "hy": "armenian", "id": "indonesian",
+    "it": "italian", "lt": "lithuanian", "nb": "norwegian", "ne": "nepali",
+    "nl": "dutch", "nn": "norwegian", "no": "norwegian", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
+    "st": "sesotho", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}  # fmt: skip
+
+#: Languages whose stop words ship with relnews (``stopwords/<lang>.txt``), not the
+#: ``stop-words`` package.
+OWN_STOP_WORDS = ("fr", "en")
+
+#: Every language with a stop-word list: relnews' own, then the ``stop-words`` package's
+#: (ISO 639-1 codes; ``no`` and ``nn`` read its Norwegian ``nb`` list).
+STOP_WORD_LANGUAGES = OWN_STOP_WORDS + (
+    "ar", "bg", "ca", "cs", "da", "de", "el", "es", "fa", "fi", "gu", "he", "hi", "hu",
+    "id", "it", "ja", "ko", "ms", "nb", "nl", "nn", "no", "pl", "pt", "ro", "ru", "sk",
+    "sv", "tr", "uk", "vi", "zh",
+)  # fmt: skip
+
+#: What ``stop_words="auto"`` means without a language that has a list (the languages
+#: of relnews' first sites; an unknown language is not stemmed either).
+FALLBACK_STOP_WORDS = "fr+en"
 
 #: French elided words, as they appear before an apostrophe once accents are folded.
 ELISIONS = frozenset(
@@ -151,7 +188,7 @@ def normalize(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Split normalised text into word tokens.
+    """Split lowercase text (accents folded or not) into word tokens.
 
     Tokens are runs of letters and digits. French elisions are split off and dropped
     (``l'hopital`` -> ``hopital``, ``qu'il`` -> ``il``); other apostrophes split the word
@@ -160,7 +197,7 @@ def tokenize(text: str) -> list[str]:
     Parameters
     ----------
     text : str
-        Text already passed through :func:`normalize`.
+        Text already lowercased, e.g. by :func:`normalize`.
 
     Returns
     -------
@@ -227,7 +264,9 @@ def remove_stop_words(tokens: Iterable[str], stop_words: frozenset[str]) -> list
 
 
 def light_stem(token: str) -> str:
-    """Strip a French or English plural ending from a normalised token.
+    """Strip a French or English plural ending from a normalised token: how the
+    archive's full-text search (:mod:`recommender.search`) widens a word to its plural
+    or singular forms (the recommender's analysis stems with :func:`stemmer_for`).
 
     Deliberately light: tokens of four characters or fewer are kept; ``-aux`` becomes
     ``-al`` (``hopitaux`` -> ``hopital``) except after ``e`` (``eaux``); a final ``s`` or
@@ -255,37 +294,54 @@ def light_stem(token: str) -> str:
     return token
 
 
+def stemmer_for(language: str | None) -> Any | None:
+    """The Snowball stemmer of ``language`` (an ISO 639-1 code), or None for a language
+    without one (Japanese, Chinese, Korean...) or no language.
+
+    Its ``stemWord`` takes a lowercase word with its accents: ``"changent"`` ->
+    ``"chang"``.
+    """
+    name = STEMMERS.get(language or "")
+    if name is None:
+        return None
+    import Stemmer  # PyStemmer, imported only by analysers that stem
+
+    return Stemmer.Stemmer(name)
+
+
 @cache
 def load_stop_words(language: str) -> frozenset[str]:
-    """Read the stop-word list shipped for ``language``.
+    """The stop words of ``language``, accent-folded.
 
     Parameters
     ----------
-    language : {"fr", "en"}
-        Language code.
+    language : str
+        An ISO 639-1 code of :data:`STOP_WORD_LANGUAGES`.
 
     Returns
     -------
     frozenset of str
-        The stop words, normalised.
+        The stop words, normalised (``"été"`` -> ``"ete"``).
 
     Raises
     ------
     ValueError
-        If no list ships for ``language``.
+        If no list exists for ``language``.
     """
     if language not in STOP_WORD_LANGUAGES:
         raise ValueError(
             f"no stop-word list for language {language!r}; "
-            f"available: {', '.join(STOP_WORD_LANGUAGES)}"
+            f"available: {', '.join(sorted(STOP_WORD_LANGUAGES))}"
         )
-    data = resources.files(__package__).joinpath("stopwords", f"{language}.txt")
-    words = set()
-    for line in data.read_text(encoding="utf-8").splitlines():
-        word = line.split("#", 1)[0].strip()
-        if word:
-            words.add(normalize(word))
-    return frozenset(words)
+    if language in OWN_STOP_WORDS:
+        data = resources.files(__package__).joinpath("stopwords", f"{language}.txt")
+        lines = data.read_text(encoding="utf-8").splitlines()
+        words = [line.split("#", 1)[0].strip() for line in lines]
+    else:
+        from stop_words import get_stop_words  # only analysers of these languages need it
+
+        words = get_stop_words("nb" if language in ("no", "nn") else language)
+    return frozenset(normalize(word) for word in words if word)
 
 
 @lru_cache(maxsize=32)
@@ -293,14 +349,20 @@ def _custom_stop_words(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(normalize(word) for word in words)
 
 
-def resolve_stop_words(spec: str | Iterable[str] | None) -> frozenset[str]:
+def resolve_stop_words(
+    spec: str | Iterable[str] | None, language: str | None = None
+) -> frozenset[str]:
     """Turn a stop-word specification into a set of normalised words.
 
     Parameters
     ----------
     spec : str, iterable of str or None
-        ``None`` or ``""`` for no stop words; a language code or several joined by
-        ``+`` (``"fr"``, ``"en"``, ``"fr+en"``); or the stop words themselves.
+        ``None`` or ``""`` for no stop words; ``"auto"`` for those of ``language`` and
+        English (which every site quotes), or :data:`FALLBACK_STOP_WORDS` for a language
+        without a list; a language code or several joined by ``+`` (``"fr"``,
+        ``"fr+en"``); or the stop words themselves.
+    language : str or None, default=None
+        The text's language, for ``"auto"``.
 
     Returns
     -------
@@ -310,12 +372,15 @@ def resolve_stop_words(spec: str | Iterable[str] | None) -> frozenset[str]:
     Raises
     ------
     ValueError
-        If a language code has no shipped list.
+        If a language code has no list.
     TypeError
         If ``spec`` is of another type.
     """
     if spec is None:
         return frozenset()
+    if spec == "auto":
+        known = language in STOP_WORD_LANGUAGES
+        spec = f"{language}+en" if known else FALLBACK_STOP_WORDS
     if isinstance(spec, str):
         languages = [part.strip() for part in spec.split("+") if part.strip()]
         return frozenset().union(*(load_stop_words(language) for language in languages))
@@ -325,13 +390,64 @@ def resolve_stop_words(spec: str | Iterable[str] | None) -> frozenset[str]:
             raise TypeError("stop_words must be strings")
         return _custom_stop_words(words)
     raise TypeError(
-        f"stop_words must be None, a language spec such as 'fr+en' or an iterable "
-        f"of words, not {type(spec).__name__}"
+        f"stop_words must be None, 'auto', a language spec such as 'fr+en' or an "
+        f"iterable of words, not {type(spec).__name__}"
     )
 
 
+def corpus_language(articles: Iterable[Article]) -> str | None:
+    """The language most of ``articles`` are in (ISO 639-1, as the crawler stores it),
+    or None when none says: the site's language, which its analysis follows."""
+    counts = Counter(
+        article.language.strip().lower().split("-")[0]
+        for article in articles
+        if article.language and article.language.strip()
+    )
+    return counts.most_common(1)[0][0] if counts else None
+
+
+class _Vocabulary:
+    """What each distinct token became under one analysis (its term, or None for a stop
+    word), and the shortest word seen for each term: the analysis of a corpus pays the
+    stemmer and the accent folding once per word, not once per token."""
+
+    #: Tokens remembered before the memory is cleared (a long-running server meets new
+    #: words forever; a corpus of 100,000 news articles has a few hundred thousand).
+    MAX_TOKENS = 1 << 20
+
+    def __init__(self, stop_words: frozenset[str], stemmer: Any | None):
+        self.stop_words = stop_words
+        self.stemmer = stemmer
+        self.terms: dict[str, str | None] = {}
+        self.words: dict[str, str] = {}
+
+    def learn(self, tokens: list[str]) -> None:
+        """Analyse the tokens not seen yet."""
+        if len(self.terms) + len(tokens) > self.MAX_TOKENS:
+            self.terms.clear()
+        words = self.words
+        for token in tokens:
+            word = fold_accents(token)
+            if word in self.stop_words:
+                self.terms[token] = None
+                continue
+            # Stem the word as written (the algorithms read accents: "ações"), then fold.
+            term = fold_accents(self.stemmer.stemWord(token)) if self.stemmer else word
+            self.terms[token] = term
+            known = words.get(term)
+            if known is None or (len(word), word) < (len(known), known):
+                words[term] = word
+
+
+@cache
+def _vocabulary(stop_words: frozenset[str], language: str | None) -> _Vocabulary:
+    """One vocabulary per analysis, shared by equal analysers (a model's own and the
+    one that analysed its corpus for it)."""
+    return _Vocabulary(stop_words, stemmer_for(language))
+
+
 class TextAnalyzer:
-    """Text -> tokens, for French and English: normalise, tokenise, stop words, stem.
+    """Text -> tokens: lowercase, tokenise, drop stop words, stem, fold accents.
 
     An instance is a picklable callable, suitable as ``TfidfVectorizer(analyzer=...)``.
     Like a scikit-learn estimator, ``__init__`` only stores the parameters; they are
@@ -339,23 +455,46 @@ class TextAnalyzer:
 
     Parameters
     ----------
-    stop_words : str, iterable of str or None, default="fr+en"
-        Language codes joined by ``+``, the stop words themselves, or ``None``.
-        See :func:`resolve_stop_words`.
+    stop_words : str, iterable of str or None, default="auto"
+        ``"auto"`` (the language's and English), language codes joined by ``+``, the
+        stop words themselves, or ``None``. See :func:`resolve_stop_words`.
     stem : bool, default=False
-        Apply :func:`light_stem` to every token kept.
+        Reduce every word kept to its Snowball stem in ``language`` (no stemming in a
+        language without a stemmer, see :func:`stemmer_for`).
+    language : str or None, default=None
+        The text's language (ISO 639-1), e.g. the site's (:func:`corpus_language`).
 
     Examples
     --------
     >>> TextAnalyzer()("L'épidémie de grippe et la fièvre des enfants")
     ['epidemie', 'grippe', 'fievre', 'enfants']
-    >>> TextAnalyzer(stem=True)("Les hôpitaux et les vaccins")
-    ['hopital', 'vaccin']
+    >>> TextAnalyzer(stem=True, language="fr")("Les hôpitaux changent, tout change")
+    ['hopital', 'chang', 'chang']
     """
 
-    def __init__(self, stop_words: str | Iterable[str] | None = "fr+en", stem: bool = False):
+    def __init__(
+        self,
+        stop_words: str | Iterable[str] | None = "auto",
+        stem: bool = False,
+        language: str | None = None,
+    ):
         self.stop_words = stop_words
         self.stem = stem
+        self.language = language
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if "language" not in state and state.get("stem"):
+            # Saved before the Snowball stemmers: its vocabulary holds the old plural
+            # stems, which new texts would no longer meet.
+            import pickle
+
+            raise pickle.UnpicklingError(
+                "fitted with the former plural stemming, before the Snowball stemmers"
+            )
+        self.__dict__.update({"language": None, **state})
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.get_params()
 
     def __call__(self, text: str) -> list[str]:
         """Analyse one text.
@@ -369,21 +508,46 @@ class TextAnalyzer:
         Returns
         -------
         list of str
-            The tokens, in text order.
+            The terms, in text order.
         """
         if isinstance(text, list):  # already analysed
             return text
-        tokens = remove_stop_words(tokenize(normalize(text)), resolve_stop_words(self.stop_words))
-        if self.stem:
-            tokens = [light_stem(token) for token in tokens]
-        return tokens
+        vocabulary = self._vocabulary()
+        text = text.casefold().translate(_TRANSLATION)
+        if not text.isascii():  # words written with combining accents, composed again
+            text = unicodedata.normalize("NFC", text)
+        tokens = tokenize(text)
+        terms = vocabulary.terms
+        unknown = [token for token in tokens if token not in terms]
+        if unknown:
+            vocabulary.learn(unknown)
+            terms = vocabulary.terms
+        return [term for token in tokens if (term := terms[token]) is not None]
 
-    def get_params(self, deep: bool = True) -> dict[str, object]:
+    def _vocabulary(self) -> _Vocabulary:
+        params = self.get_params()
+        known = self.__dict__.get("_analysis")
+        if known is None or known[0] != params:  # first call, or parameters changed
+            stop_words = resolve_stop_words(self.stop_words, self.language)
+            known = (params, _vocabulary(stop_words, self.language if self.stem else None))
+            self.__dict__["_analysis"] = known
+        return known[1]
+
+    def readable(self, terms: Iterable[str]) -> list[str]:
+        """A word for each term, to show readers: the shortest (accent-folded) word this
+        analysis has made it from (``"chang"`` -> ``"change"``), else the term itself."""
+        words = self._vocabulary().words
+        return [words.get(term, term) for term in terms]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters, as scikit-learn's ``get_params`` returns them."""
-        return {"stop_words": self.stop_words, "stem": self.stem}
+        return {"stop_words": self.stop_words, "stem": self.stem, "language": self.language}
 
     def __repr__(self) -> str:
-        return f"TextAnalyzer(stop_words={self.stop_words!r}, stem={self.stem!r})"
+        return (
+            f"TextAnalyzer(stop_words={self.stop_words!r}, stem={self.stem!r}, "
+            f"language={self.language!r})"
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TextAnalyzer):

@@ -19,7 +19,7 @@ from ..candidates import published_after, to_timestamp
 from ..suggestion import Suggestion
 from ._base import ArchiveMixin, check_k
 from .sparse_rows import block_rows, top_k, top_per_row
-from .text import TextAnalyzer, article_text, resolve_stop_words
+from .text import TextAnalyzer, article_text, corpus_language, resolve_stop_words
 
 __all__ = ["TfidfRecommender"]
 
@@ -40,10 +40,12 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         Use ``1 + log(tf)`` as term frequency.
     title_weight : int, default=2
         How many times the title is repeated in the text (0 leaves it out).
-    stop_words : str, iterable of str or None, default="fr+en"
-        Stop words, see :func:`recommender.text.resolve_stop_words`.
+    stop_words : str, iterable of str or None, default="auto"
+        Stop words, see :func:`recommender.text.resolve_stop_words` ("auto": the site's
+        language's and English).
     stem : bool, default=False
-        Light plural stemming, see :func:`recommender.text.light_stem`.
+        Snowball stemming in the site's language (the one most articles are in), see
+        :class:`recommender.text.TextAnalyzer`.
     before_only : bool, default=True
         Only suggest articles published at or before the source (when both dates are
         known).
@@ -65,7 +67,8 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
     matrix_ : scipy.sparse.csr_matrix of shape (n_articles, n_terms)
         L2-normalised TF-IDF vectors, indices sorted.
     terms_ : numpy.ndarray of str
-        The vocabulary, by column.
+        A readable word for each column (its term, or for a stem the shortest word
+        analysed into it), to explain suggestions.
 
     Examples
     --------
@@ -80,7 +83,7 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         max_df: int | float = 0.8,
         sublinear_tf: bool = True,
         title_weight: int = 2,
-        stop_words: str | Sequence[str] | None = "fr+en",
+        stop_words: str | Sequence[str] | None = "auto",
         stem: bool = False,
         before_only: bool = True,
         n_explain: int = 3,
@@ -129,8 +132,9 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
         """
         self._check_params()
         articles = self._check_articles(articles)
+        analyzer = self.analyser_for(articles)
         vectorizer = TfidfVectorizer(
-            analyzer=TextAnalyzer(stop_words=self.stop_words, stem=self.stem),
+            analyzer=analyzer,
             min_df=self.min_df,
             max_df=self.max_df,
             sublinear_tf=self.sublinear_tf,
@@ -147,8 +151,12 @@ class TfidfRecommender(ArchiveMixin, BaseEstimator):
             setattr(self, name, value)
         self.vectorizer_ = vectorizer
         self.matrix_ = matrix
-        self.terms_ = vectorizer.get_feature_names_out()
+        self.terms_ = np.array(analyzer.readable(vectorizer.get_feature_names_out()))
         return self
+
+    def analyser_for(self, articles: Sequence[Article]) -> TextAnalyzer:
+        """The text analysis of this model on ``articles``: in their language."""
+        return TextAnalyzer(self.stop_words, self.stem, corpus_language(articles))
 
     def _check_params(self) -> None:
         if (
