@@ -114,6 +114,12 @@ def test_the_date_shown_beside_the_title(byline, lang, expected):
     assert (published.local_day, published.source) == (expected, "text")
 
 
+def test_a_language_dateparser_does_not_know_reads_all_the_same():
+    # Norwegian pages say lang="no"; dateparser calls it "nb" and refuses "no".
+    html = page(body="<p>Publisert 5. mars 2024</p>").replace('lang="en"', 'lang="no"')
+    assert generic(html).published.local_day == date(2024, 3, 5)
+
+
 def test_an_update_a_link_or_a_far_date_is_not_the_byline():
     body = (
         '<p>Updated: 2024-03-20</p><a href="/older/">2019-01-01</a>'

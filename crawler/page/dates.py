@@ -28,7 +28,12 @@ _PRECISION = {"year": "year", "month": "month", "week": "day", "day": "day"}
 @lru_cache(maxsize=8)
 def _parser(languages: tuple[str, ...], base: datetime | None):
     # dateparser is slow to import and to build a parser: load both once.
+    from dateparser.data.languages_info import language_order
     from dateparser.date import DateDataParser
+
+    # A page's language code dateparser does not know ("no" for Norwegian, which it
+    # calls "nb") would make it refuse every date.
+    languages = tuple(language for language in languages if language in language_order)
 
     # A date that names its time zone comes back aware (see split_offset).
     settings: dict[str, object] = {}
