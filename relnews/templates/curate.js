@@ -78,12 +78,12 @@ function route() {
   else showQueues();
 }
 
-function openLine(entry, extra) {
+function openLine(entry, extra, withUrl) {
   const item = element("li");
   item.dataset.url = entry.url;
   const opener = button(entry.title || entry.url, null, () => open(entry.url), "open");
   opener.dataset.url = entry.url;
-  item.append(opener, " ", meta([...(extra || []), dated(entry), entry.url]));
+  item.append(opener, " ", meta([...(extra || []), dated(entry), withUrl ? entry.url : null]));
   return item;
 }
 
@@ -116,7 +116,7 @@ async function search(event) {
   try {
     const found = await call("api/search?q=" + encodeURIComponent(query));
     if (!found.length) sayAt(form, t("nothing_found", {query}));
-    for (const hit of found) list.append(openLine(hit));
+    for (const hit of found) list.append(openLine(hit, [], true));
   } catch (error) { sayAt(form, error.message); }
 }
 
