@@ -84,18 +84,9 @@ _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 def parse_scope(text: str) -> tuple[str, str] | None:
     """``(kind, value)`` of a scope (``rubrique:Sport``), None for anything else (an
-    article's URL, ``'*'``); ValueError for a scope with no value, or with a prefix that
-    is no scope and no web address (``rubric:Sport``, ``bogus:x``)."""
+    article's URL, ``'*'``); ValueError for a scope with no value."""
     kind, sep, value = text.partition(":")
-    if not sep:
-        return None
-    if kind not in SCOPE_KINDS:
-        # "http://...", "host:8080/..." are addresses, not scopes
-        if _PREFIX.fullmatch(kind) and not value.startswith("//") and not value[:1].isdigit():
-            raise ValueError(
-                f"{text!r}: {kind!r} is no scope: use rubrique:NAME, tag:NAME, url:PATTERN "
-                "or an article's http(s) address"
-            )
+    if not sep or kind not in SCOPE_KINDS:
         return None
     if not value.strip():
         raise ValueError(f"{text!r} names no {kind}: give one, as in {kind}:sport")
@@ -407,6 +398,15 @@ def check_rule(
         raise RuleError(f"unknown rule {rule!r}")
     if source_url == ANY_SOURCE and rule == PIN:
         raise RuleError("a pin needs a source article: only blocks hold everywhere")
+    for side in (source_url, target_url):
+        kind, sep, value = side.partition(":")
+        # "http://...", "host:8080/..." are addresses; "bogus:x" is neither
+        unknown = sep and kind not in SCOPE_KINDS and _PREFIX.fullmatch(kind)
+        if unknown and not value.startswith("//") and not value[:1].isdigit():
+            raise RuleError(
+                f"{side!r}: {kind!r} is no scope: use rubrique:NAME, tag:NAME, url:PATTERN "
+                "or an article's http(s) address"
+            )
     try:
         scopes = (parse_scope(source_url), parse_scope(target_url))
     except ValueError as error:

@@ -19,6 +19,7 @@ from recommender.rules import ANY_SOURCE, NotFitted, RuleError
 from relnews.config import NameOrFile, default_map, find_config, load_config
 from relnews.errors import JobError
 from relnews.exit_codes import EXIT_LOCKED, EXIT_OF_STATUS, EXIT_OK, EXIT_USAGE
+from relnews.inputs import FiniteFloat, TextFile
 from relnews.output import (
     EXPORT_FORMATS,
     FORMATS,
@@ -205,11 +206,11 @@ def crawl_options(command: Callable) -> Callable:
                      help="Fetch this many pages at most (robots.txt and sitemaps count)."),
         click.option("--max-depth", type=click.IntRange(min=0),
                      help="Follow links this many hops at most."),
-        click.option("--max-time", type=click.FloatRange(min=0, min_open=True),
+        click.option("--max-time", type=FiniteFloat(min=0, min_open=True),
                      help="Stop after this many seconds."),
-        click.option("--max-age-days", type=click.FloatRange(min=0, min_open=True),
+        click.option("--max-age-days", type=FiniteFloat(min=0, min_open=True),
                      help="Skip related articles older than this (by their displayed age)."),
-        click.option("--revisit-days", type=click.FloatRange(min=0),
+        click.option("--revisit-days", type=FiniteFloat(min=0),
                      help="Ask again (a cheap conditional request) for every stored article "
                           "not seen for this many days, so deletions and changed related "
                           "blocks are seen [default: 7]; articles gone from the sitemap are "
@@ -424,10 +425,10 @@ def fit(db: Path, k: int, n_jobs: int, method: str) -> None:
 @cli.command()
 @db_option()
 @click.option("--test-fraction", default=0.2, show_default=True,
-              type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              type=FiniteFloat(0, 1, min_open=True, max_open=True),
               help="Share of the articles held out as test queries (the newest when the "
                    "site has dates, a fixed random share of pages otherwise).")  # fmt: skip
-@click.option("--seed", default=0, show_default=True,
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
               help="Seed of the random baseline, the bootstrap and undated splits.")  # fmt: skip
 @click.option(
     "--report",
@@ -464,7 +465,7 @@ def fresh_days_option(command: Callable) -> Callable:
     """``--fresh-days N``, shared by the commands that show lists."""
     return click.option(
         "--fresh-days",
-        type=click.FloatRange(min=0),
+        type=FiniteFloat(min=0),
         help="Only suggest articles published at most N days before the source (before "
         "today for --text or an undated source). Pins and undated articles are kept.",
     )(command)
@@ -480,8 +481,8 @@ def echo_list(items: list, fmt: str) -> None:
 @click.option(
     "--text",
     "text_file",
-    type=click.File("r", encoding="utf-8"),
-    help="A new article instead of an archived one: a text file whose first line "
+    type=TextFile(),
+    help="A new article instead of an archived one: a UTF-8 text file whose first line "
     "is the title and the rest the body ('-' reads standard input).",
 )
 @click.option("--title", help="The new article's title (with --text; default: its first line).")
@@ -494,7 +495,7 @@ def echo_list(items: list, fmt: str) -> None:
 def recommend(
     url: str | None,
     db: Path,
-    text_file: Any,
+    text_file: str | None,
     title: str | None,
     k: int,
     fresh_days: float | None,
@@ -516,9 +517,9 @@ def recommend(
             raise click.UsageError("--title goes with --text")
         items = _jobs().recommend(db, url, k=k, fresh_days=fresh_days)
     else:
-        first_line, body = _jobs().split_title(text_file.read())
+        first_line, body = _jobs().split_title(text_file)
         if not (first_line or body):
-            raise click.UsageError(f"{text_file.name} is empty")
+            raise click.UsageError("the --text file is empty")
         items = _jobs().recommend_text(
             db, body, title=first_line if title is None else title, k=k, fresh_days=fresh_days
         )
@@ -762,7 +763,7 @@ def export(
     "--reload-interval",
     default=2.0,
     show_default=True,
-    type=click.FloatRange(0),
+    type=FiniteFloat(0),
     help="Seconds between two looks at the archive for a new model or rules.",
 )
 @click.option(
@@ -843,14 +844,14 @@ def serve(
 @output_options
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(min=0),
     default=60,
     show_default=True,
     help="Seconds to wait for a running crawl to let go of the file.",
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(min=0),
     default=300,
     show_default=True,
     help="Seconds the SQL may run before it is stopped (0: no limit).",
@@ -886,7 +887,7 @@ def sql(
 @click.argument("query")
 @db_option()
 @click.option(
-    "-k", default=10, show_default=True, type=click.IntRange(min=1), help="How many articles."
+    "-k", default=10, show_default=True, type=click.IntRange(1, 10_000), help="How many articles."
 )
 @output_options
 @clean_errors

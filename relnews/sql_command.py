@@ -9,12 +9,10 @@ from pathlib import Path
 import click
 import duckdb
 
+from relnews.inputs import STDIN, utf8_text
 from relnews.output import format_results, terminal_safe
 from warehouse import connect
 from warehouse.sql_script import EmptyScript, Rendering, run_script
-
-#: The name of standard input, as QUERY or as --file.
-STDIN = "-"
 
 
 def read_script(query: str | None, file: Path | None) -> str:
@@ -32,14 +30,7 @@ def read_script(query: str | None, file: Path | None) -> str:
     else:
         assert file is not None
         data, where, hint = file.read_bytes(), str(file), "--file"
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise click.BadParameter(
-            f"{terminal_safe(where)} is not UTF-8 text (byte 0x{data[error.start]:02x} at "
-            f"offset {error.start}): save it as UTF-8",
-            param_hint=hint,
-        ) from error
+    return utf8_text(data, where, hint)
 
 
 def echo_script(script: str, db: Path, fmt: str, wait: float, timeout: float, unsafe: bool) -> None:

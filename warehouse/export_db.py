@@ -40,6 +40,8 @@ def export_db(
     target = Path(target)
     if target.exists():
         raise WarehouseError(f"{target} exists already: give the copy a new file name")
+    if not target.parent.is_dir():
+        raise WarehouseError(f"cannot write {target}: its folder {target.parent} does not exist")
     quoted = str(target).replace("'", "''")
     with opened(db, read_only=True) as con:
         source = _quoted_name(con)

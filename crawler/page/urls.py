@@ -75,6 +75,21 @@ def _host_and_port(entry: str) -> tuple[str, int | None]:
     return (parts.hostname or "", parts.port)
 
 
+_HOST_LABELS = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?")
+
+
+def _is_host_name(host: str) -> bool:
+    """Whether ``host`` can be a host's name (or address): DNS labels, once IDNA-encoded
+    (``exa mple.org`` or a control character cannot be)."""
+    if _is_ip(host):
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return False
+    return len(ascii_host) <= 253 and bool(_HOST_LABELS.fullmatch(ascii_host))
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -109,6 +124,8 @@ def fetch_refusal(url: str, allowed_sites: Sequence[str]) -> str | None:
         return f"malformed URL ({error})"
     if not host:
         return "no host"
+    if not _is_host_name(host):
+        return f"{host!r} is not a host name"
     for entry in allowed_sites:
         allowed_host, allowed_port = _host_and_port(entry)
         if allowed_port is None and port not in _DEFAULT_PORTS.values():
@@ -145,7 +162,7 @@ def site_entry(url: str) -> str | None:
     except ValueError:
         return None
     host = parts.hostname
-    if scheme not in FETCHABLE_SCHEMES or not host:
+    if scheme not in FETCHABLE_SCHEMES or not host or not _is_host_name(host):
         return None
     host = f"[{host}]" if ":" in host else host
     return host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
