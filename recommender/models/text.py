@@ -518,14 +518,14 @@ class TextAnalyzer:
             text = unicodedata.normalize("NFC", text)
         tokens = tokenize(text)
         terms = vocabulary.terms
-        unknown = [token for token in tokens if token not in terms]
-        if unknown:
-            vocabulary.learn(unknown)
-            terms = vocabulary.terms
-        return [term for token in tokens if (term := terms[token]) is not None]
+        try:  # one pass when every word was seen before: most texts of a corpus
+            return [term for token in tokens if (term := terms[token]) is not None]
+        except KeyError:
+            vocabulary.learn([token for token in tokens if token not in terms])
+            return [term for token in tokens if (term := terms[token]) is not None]
 
     def _vocabulary(self) -> _Vocabulary:
-        params = self.get_params()
+        params = (self.stop_words, self.stem, self.language)
         known = self.__dict__.get("_analysis")
         if known is None or known[0] != params:  # first call, or parameters changed
             stop_words = resolve_stop_words(self.stop_words, self.language)
