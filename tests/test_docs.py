@@ -27,6 +27,6 @@ def test_command_is_documented(name):
 
 def test_readme_gives_the_two_setup_commands():
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text("utf-8")
-    test_command = "python -m pip install -e '.[test]' && python -m pytest"
+    test_command = "python -m pip install -c requirements.lock -e '.[test]' && python -m pytest"
     assert test_command in README and test_command in ci
-    assert "python -m pip install -e . && relnews demo" in README
+    assert "python -m pip install -c requirements.lock -e . && relnews demo" in README
