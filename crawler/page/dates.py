@@ -160,11 +160,11 @@ def shown_date(
     heading = _title_heading(root, title)
     if heading is None:
         return None
-    elements = [node for node in root.iter() if isinstance(node.tag, str)]
-    at = next(index for index, node in enumerate(elements) if node is heading)
-    nearby = (
-        elements[at + 1 : at + 1 + _AFTER_TITLE] + elements[max(0, at - _BEFORE_TITLE) : at][::-1]
-    )
+    # Page order: the heading's own elements and those after it, then those before it
+    # (its ancestors included), nearest first.
+    after = heading.xpath(f"(descendant::* | following::*)[position() <= {_AFTER_TITLE}]")
+    before = heading.xpath(f"(ancestor::* | preceding::*)[position() > last() - {_BEFORE_TITLE}]")
+    nearby = after + before[::-1]
     for node in nearby:
         shown = not any(n.tag in _NOT_SHOWN for n in (node, *node.iterancestors()))
         outside = not any(n.tag in _NOT_SHOWN for n in node.iterancestors())
