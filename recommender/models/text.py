@@ -514,9 +514,13 @@ class TextAnalyzer:
             return text
         vocabulary = self._vocabulary()
         text = text.casefold().translate(_TRANSLATION)
-        if not text.isascii():  # words written with combining accents, composed again
+        plain = text.isascii()
+        if not plain:  # words written with combining accents, composed again
             text = unicodedata.normalize("NFC", text)
         tokens = tokenize(text)
+        if plain and vocabulary.stemmer is None:  # nothing to stem or fold: a small set
+            stop_words = vocabulary.stop_words  # beats a lookup in the large vocabulary
+            return [token for token in tokens if token not in stop_words]
         terms = vocabulary.terms
         try:  # one pass when every word was seen before: most texts of a corpus
             return [term for token in tokens if (term := terms[token]) is not None]
