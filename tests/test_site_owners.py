@@ -260,7 +260,8 @@ def test_serve_answers_related_lists(site, server):
     assert len(data["related"]) == 3 and data["related"][1]["title"] == SCRIPT_TITLE
     assert site["blocked"] not in {item["url"] for item in data["related"]}
     assert set(data["related"][2]) == {
-        "url", "title", "score", "shared_terms", "pinned", "backfill"
+        "url", "title", "score", "shared_terms", "pinned", "backfill",
+        "published", "precision", "excerpt", "rubrique", "author", "image",
     }  # fmt: skip
     status, data = get(related_url(server, site["source"], k="40", fresh_days="60"))
     assert status == 200 and [item["url"] for item in data["related"]][:2] == site["pins"]
