@@ -213,7 +213,7 @@ def profile_for(urls: Sequence[str]) -> SiteProfile:
     'generic'
     """
     if urls:
-        for name, path in sorted(builtin_profiles().items()):
+        for _name, path in sorted(builtin_profiles().items()):
             profile = load_profile(path)
             sites = own_sites(profile)
             if sites and fetch_refusal(urls[0], sites) is None:

@@ -160,7 +160,11 @@ class Snapshot:
             fresh_since=since,
             live=self.titles,
         )
-        if source in self.unfitted and source not in self.stored:
+        # Ask the model: for an article crawled since the fit (from its words), or when
+        # the rules or the window leave the stored list short of k.
+        unfitted = source in self.unfitted and source not in self.stored
+        short = len(ruled) < k and len(ruled) < len(self.titles) - 1
+        if unfitted or (short and source in self.model.index_):
             return related_lists(
                 self.model,
                 [source],
@@ -169,17 +173,7 @@ class Snapshot:
                 self.titles,
                 fresh_days=fresh_days,
                 published=self.published,
-                texts={source: self.unfitted[source]},
-            )[source]
-        if len(ruled) < k and len(ruled) < len(self.titles) - 1 and source in self.model.index_:
-            return related_lists(
-                self.model,
-                [source],
-                k,
-                self.rules,
-                self.titles,
-                fresh_days=fresh_days,
-                published=self.published,
+                texts={source: self.unfitted[source]} if unfitted else None,
             )[source]
         marked = [
             replace(s, backfill=True) if s.target_url in filled and not s.pinned else s

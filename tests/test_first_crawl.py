@@ -18,9 +18,12 @@ PAGE = "http://news.example.org/a/page.html"
         ('<meta http-equiv="refresh" content="0, url = d">', (0.0, "http://news.example.org/a/d")),
         ('<meta http-equiv="refresh" content="1; e">', (1.0, "http://news.example.org/a/e")),
         # what a browser would open is returned as it is: the fetch rule refuses it
-        ('<meta http-equiv="refresh" content="0; url=data:text/html,x">', (0.0, "data:text/html,x")),
-        ('<meta http-equiv="refresh" content="0;url=javascript:alert(1)">', (0.0, "javascript:alert(1)")),
-        ('<meta http-equiv="refresh" content="0;url=file:///etc/passwd">', (0.0, "file:///etc/passwd")),
+        ('<meta http-equiv="refresh" content="0; url=data:text/html,x">',
+         (0.0, "data:text/html,x")),
+        ('<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+         (0.0, "javascript:alert(1)")),
+        ('<meta http-equiv="refresh" content="0;url=file:///etc/passwd">',
+         (0.0, "file:///etc/passwd")),
         ('<base href="http://news.example.org/x/"><meta http-equiv="refresh" content="0;url=f">',
          (0.0, "http://news.example.org/x/f")),
         # nothing to follow: a reload of the page itself, a bad delay, a refresh for no-script

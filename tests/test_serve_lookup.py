@@ -10,9 +10,8 @@ import time
 import urllib.parse
 from datetime import datetime, timedelta
 
-import duckdb
 import pytest
-from test_serve import Running, call, related
+from test_serve import Running, call, related, sql
 
 from conftest import archive_article, run_relnews
 from relnews.serve import ServeSettings
@@ -22,14 +21,6 @@ TODAY_TEXT = (
     "Une marche rapide de trente minutes chaque jour réduit la tension artérielle des "
     "adultes hypertendus, selon un essai mené dans douze hôpitaux. "
 )
-
-
-def sql(db, query: str, params=()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def todays_article(base: str, number: int, published: datetime) -> Article:
