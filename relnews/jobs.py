@@ -131,6 +131,18 @@ def fit(
 REFIT_SHARE = 0.1
 
 
+def only_new_articles(summary: CrawlSummary, fitted_on: int) -> bool:
+    """Whether a crawl brought new articles and nothing else a model learns from (no new
+    editors' link, none changed or gone), few beside the ``fitted_on`` articles of the
+    model: they are then listed from their words, and the refit waits until they are many."""
+    return (
+        summary.articles_new > 0
+        and not (summary.links_new or summary.articles_gone)
+        and summary.versions_new == summary.articles_new
+        and summary.articles_new <= REFIT_SHARE * fitted_on
+    )
+
+
 def list_new_articles(db: str | Path, k: int = 10) -> int:
     """Store lists for the live articles the newest model was not fitted on (crawled
     since), ranked from their words as drafts are, without refitting: they are answered
@@ -436,15 +448,7 @@ def refresh(
             or summary.articles_gone
         )
         fitted, report = None, None
-        # New articles alone (no new editors' link, none changed or gone) are listed from
-        # their words against the model as it is; a refit waits until they are many.
-        only_new = (
-            has_model
-            and not (summary.links_new or summary.articles_gone)
-            and summary.versions_new == summary.articles_new
-            and summary.articles_new <= REFIT_SHARE * fitted_on
-        )
-        if changed and only_new:
+        if changed and has_model and only_new_articles(summary, fitted_on):
             listed = list_new_articles(db, k=k)
             on_step(f"{listed} new article(s) listed from their words; the model stays")
         elif changed or not has_model:

@@ -238,38 +238,61 @@ def test_refresh_sees_a_deleted_article_a_changed_related_block_and_a_corrected_
     assert all(item["url"] != base + victim.path for items in lists.values() for item in items)
 
 
-def test_refresh_lists_a_new_article_from_its_words_without_refitting(
-    refreshed_demo, editable_demo, tmp_path
+@pytest.mark.parametrize(
+    ("new", "versions", "links", "gone", "only_new"),
+    [
+        (3, 3, 0, 0, True),  # three articles published since: listed from their words
+        (3, 4, 0, 0, False),  # and one corrected: refit
+        (3, 3, 2, 0, False),  # with editors' links of their own: refit (they teach)
+        (3, 3, 0, 1, False),  # one gone: refit
+        (40, 40, 0, 0, False),  # more than a tenth of the model's 360 articles: refit
+        (0, 0, 0, 0, False),  # nothing new
+    ],
+)
+def test_refresh_refits_unless_only_a_few_new_articles_came(new, versions, links, gone, only_new):
+    from crawler.run import CrawlSummary
+    from relnews.jobs import only_new_articles
+
+    summary = CrawlSummary(
+        run_id=2, finish_reason="finished", pages_fetched=50, errors=0, gone=0,
+        not_modified=40, articles_new=new, versions_new=versions, links_new=links,
+        stats={}, status="finished", articles_gone=gone,
+    )  # fmt: skip
+    assert only_new_articles(summary, fitted_on=360) is only_new
+
+
+def test_new_articles_are_listed_from_their_words_and_the_models_lists_stay(
+    refreshed_demo, tmp_path
 ):
-    server = editable_demo
+    from conftest import archive_article
+    from relnews.jobs import list_new_articles
+    from warehouse import Article, DateValue
+
     db = refreshed_demo.copy_to(tmp_path)
-    # The demo's pages show ages counted to the time they are served: one refresh first
-    # takes in what time changed since the shared archive was crawled (it may refit).
-    refresh(server, db)
-    site, base = server.site, server.base_url
     newest = "SELECT model_id, n_articles FROM models ORDER BY created_at DESC LIMIT 1"
     model, fitted_on = query(db, newest)[0]
-    template = site.articles[-1]
-    published = max(a.published for a in site.articles) + timedelta(hours=6)
-    # published this morning, no editors' block yet (else its links would ask for a refit)
-    today = dataclasses.replace(
-        template, id=99001, slug="la-marche-rapide-et-la-tension", related=(),
-        title="La marche rapide fait baisser la tension", published=published,
-    )  # fmt: skip
-    server.site = dataclasses.replace(site, articles=(*site.articles, today))
-    result = refresh(server, db)
-    assert "1 new article(s) listed from their words" in result.stdout, result.stdout[:600]
-    assert query(db, newest) == [(model, fitted_on)]
-    url = base + today.path
+    source, published = query(
+        db, "SELECT url, published_at FROM latest_articles WHERE published_at IS NOT NULL"
+        " ORDER BY published_at DESC LIMIT 1",
+    )[0]  # fmt: skip
+    url = source.split("/news/")[0] + "/news/cardiologie/la-marche-rapide-et-la-tension_99001.htm"
+    text = "La marche rapide de trente minutes par jour fait baisser la tension artérielle. "
+    archive_article(db, Article(
+        url=url, title="La marche rapide fait baisser la tension", lead=text, body=text * 6,
+        published=DateValue(published + timedelta(hours=6), "json-ld", "day"),
+        rubrique="Cardiologie",
+    ))  # fmt: skip
+    assert list_new_articles(db, k=10) == 1
+    assert query(db, newest) == [(model, fitted_on)]  # no refit
     stored = query(
         db, "SELECT target_url FROM recommendations WHERE model_id = ? AND source_url = ?"
         " ORDER BY rank", [model, url],
     )  # fmt: skip
     assert len(stored) == 10 and (url,) not in stored
-    # the model's other lists are all still there
     sources = query(
         db, "SELECT count(DISTINCT source_url) FROM recommendations WHERE model_id = ?", [model]
     )[0][0]
-    assert sources == fitted_on + 1
+    assert sources == fitted_on + 1  # the model's other lists are all still there
     shown = json.loads(run_relnews("recommend", url, "--format", "json", "--db", str(db)).stdout)
     assert [item["url"] for item in shown] == [row[0] for row in stored]
+    assert list_new_articles(db, k=10) == 0  # listed once: nothing left to list
