@@ -156,7 +156,9 @@ def measure(db: Path, queries: list[tuple[str, str]]) -> float:
 
 def incremental_update(db: Path) -> None:
     """500 new articles and 100 new versions written as one run, then the crawl's update."""
-    from warehouse import Fetch, PageRecord, Reader, Writer, opened
+    from serve import page_records
+
+    from warehouse import Reader, Writer, opened
     from warehouse.search_index import index_path_for, keep_fresh
 
     with tempfile.TemporaryDirectory(dir=CACHE) as folder:
@@ -179,24 +181,7 @@ def incremental_update(db: Path) -> None:
             ]
             writer = Writer(con)
             run = writer.start_run("news.example.org", "benchmark")
-            writer.write_pages(
-                run,
-                [
-                    PageRecord(
-                        Fetch(
-                            a.url,
-                            fetched,
-                            200,
-                            a.url,
-                            "text/html",
-                            "utf-8",
-                            body=f"<html><title>{a.title}</title></html>".encode(),
-                        ),
-                        a,
-                    )
-                    for a in new + changed
-                ],  # fmt: skip
-            )
+            writer.write_pages(run, page_records(new + changed, fetched))
             writer.finish_run(run, "finished")
         started = time.perf_counter()
         update = keep_fresh(copy)

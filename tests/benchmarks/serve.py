@@ -73,12 +73,33 @@ def build(db: Path, n: int) -> None:
     )
 
 
+def page_records(articles: list, fetched: datetime) -> list:
+    """``articles`` as the pages a crawl fetched at ``fetched`` (200, a stand-in body)."""
+    from warehouse import Fetch, PageRecord
+
+    return [
+        PageRecord(
+            Fetch(
+                a.url,
+                fetched,
+                200,
+                a.url,
+                "text/html",
+                "utf-8",
+                body=f"<html><title>{a.title}</title></html>".encode(),
+            ),
+            a,
+        )  # fmt: skip
+        for a in articles
+    ]
+
+
 def write_articles(db: Path, n: int) -> None:
     """Write ``n`` synthetic articles (``scale.py``'s corpus) into a new archive as one
     finished crawl run's pages (the search benchmark uses it too)."""
     from scale import generate
 
-    from warehouse import Fetch, PageRecord, Writer, opened
+    from warehouse import Writer, opened
 
     started = time.perf_counter()
     articles, _ = generate(n)
@@ -89,22 +110,7 @@ def write_articles(db: Path, n: int) -> None:
         writer = Writer(con)
         run = writer.start_run("news.example.org", "benchmark")
         for start in range(0, n, 5_000):
-            records = [
-                PageRecord(
-                    Fetch(
-                        a.url,
-                        fetched,
-                        200,
-                        a.url,
-                        "text/html",
-                        "utf-8",
-                        body=f"<html><title>{a.title}</title></html>".encode(),
-                    ),
-                    a,
-                )  # fmt: skip
-                for a in articles[start : start + 5_000]
-            ]
-            writer.write_pages(run, records)
+            writer.write_pages(run, page_records(articles[start : start + 5_000], fetched))
             done = min(n, start + 5_000)
             rate = done / (time.perf_counter() - started)
             say(f"  wrote {done:,}/{n:,} pages ({rate:,.0f}/s, {(n - done) / rate:.0f} s left)")
