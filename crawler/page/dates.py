@@ -130,7 +130,8 @@ _SHOWN_DATE = re.compile(
     rf"|\b[^\W\d_]{{3,}}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
     rf"|{_YEAR}年\d{{1,2}}月\d{{1,2}}日"
 )
-_NUMERIC = re.compile(r"(\d{1,2})([./])\s?(\d{1,2})\2\s?(\d{4})|(\d{4})-(\d\d)-(\d\d)")
+# Day and month in numbers (ISO dates are parse_date's): which is which is read here.
+_NUMERIC = re.compile(r"(\d{1,2})([./])\s?(\d{1,2})\2\s?(\d{4})")
 # A date after one of these words is when the page was changed, not published.
 _UPDATED = re.compile(
     r"updat|modif|aktualisiert|änderung|geändert|bearbeitet|mis à jour|actualiz|last edit",
@@ -197,20 +198,18 @@ def _title_heading(root: etree._Element, title: str) -> etree._Element | None:
 
 
 def _numeric_date(text: str, languages: tuple[str, ...]) -> DateValue | None:
-    """A numeric date: ISO, or day first (5.3.2024, 5/3/2024), month first only where the
-    page is English and the numbers allow it."""
+    """A date of numbers with its day and month in either order: day first (5.3.2024,
+    5/3/2024), month first only where the page is English and the numbers allow it.
+    None for any other text (an ISO date is :func:`parse_date`'s)."""
     match = _NUMERIC.fullmatch(text)
     if match is None:
         return None
-    if match[5]:
-        year, month, day = int(match[5]), int(match[6]), int(match[7])
+    first, second, year = int(match[1]), int(match[3]), int(match[4])
+    english = languages[:1] == ("en",)
+    if match[2] == "/" and (second > 12 or (english and first <= 12)):
+        day, month = second, first
     else:
-        first, second, year = int(match[1]), int(match[3]), int(match[4])
-        english = languages[:1] == ("en",)
-        if match[2] == "/" and (second > 12 or (english and first <= 12)):
-            day, month = second, first
-        else:
-            day, month = first, second
+        day, month = first, second
     try:
         return DateValue(datetime(year, month, day), "text", "day")
     except ValueError:
