@@ -167,8 +167,8 @@ def shown_date(
     before = heading.xpath(f"(ancestor::* | preceding::*)[position() > last() - {_BEFORE_TITLE}]")
     nearby = after + before[::-1]
     for node in nearby:
-        shown = not any(n.tag in _NOT_SHOWN for n in (node, *node.iterancestors()))
         outside = not any(n.tag in _NOT_SHOWN for n in node.iterancestors())
+        shown = outside and node.tag not in _NOT_SHOWN
         for text, visible in ((node.text, shown), (node.tail, outside)):
             if not visible or not text or len(text) > _LONGEST_LINE:
                 continue
