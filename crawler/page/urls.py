@@ -205,9 +205,7 @@ def meta_refresh(text: str, page_url: str) -> tuple[float, str] | None:
     for element in document.iter("meta"):
         if (element.get("http-equiv") or "").strip().lower() != "refresh":
             continue
-        if any(
-            parent.tag in ("script", "noscript", "template") for parent in element.iterancestors()
-        ):
+        if any(parent.tag in _NOT_READ for parent in element.iterancestors()):
             continue
         parsed = _refresh_content(element.get("content") or "")
         if parsed is None:
