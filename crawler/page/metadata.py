@@ -378,9 +378,7 @@ def _image(
     ld: dict[str, Any], metas: dict[str, list[str]], text: list[etree._Element], base: str
 ) -> str | None:
     declared = (
-        *metas.get(_META_IMAGE[0], ()),
-        *(value for key in _META_IMAGE[1:] for value in metas.get(key, ())),
-        *(value for key in _TWITTER_IMAGE for value in metas.get(key, ())),
+        *(value for key in _META_IMAGE + _TWITTER_IMAGE for value in metas.get(key, ())),
         *_ld_images(ld.get("image")),
         *_ld_images(ld.get("thumbnailUrl")),
     )
