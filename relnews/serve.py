@@ -28,7 +28,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -62,7 +62,7 @@ from recommender.rules import (
 from recommender.suggestion import Suggestion
 from relnews.output import item_json, json_for_html, terminal_safe
 from relnews.widgets import ItemFacts, Widgets
-from warehouse import Reader, WarehouseError, connect
+from warehouse import Article, Reader, WarehouseError, connect
 from warehouse.reader import StoredLists
 
 log = logging.getLogger("relnews.serve")
@@ -246,7 +246,7 @@ class RelatedService:
                     "titles": titles,
                     "aliases": reader.aliases(),
                     "widgets": Widgets.from_reader(reader, self.templates),
-                    **_unfitted(reader, titles, current.stored, current.model),
+                    **_unfitted(current.model, _unlisted(reader, titles, current.stored)),
                 }
             return lambda: Snapshot(
                 **kept,
@@ -272,20 +272,17 @@ class RelatedService:
             "loaded_at": now,
             "content_mark": mark,
         }
-        # Articles without a stored list: their texts, read now (the model comes later).
-        unfitted_articles = reader.articles(urls=[url for url in titles if url not in stored])
+        unlisted = _unlisted(reader, titles, stored)  # read now, the model comes later
 
         def build() -> Snapshot:
             model = read_model(path)
             if hasattr(model, "keep_term_index"):  # drafts scored through their own terms
                 model.keep_term_index()
-            texts, times = unfitted_sources(model.index_, unfitted_articles)
             snapshot = Snapshot(
                 **fetched,
+                **_unfitted(model, unlisted),
                 method=str(info.get("method", type(model).__name__)),
                 model=model,
-                published={**published_times(model), **times},
-                unfitted=texts,
                 rules=Rules.from_rows(rules_rows, facts),
             )
             log.info(
@@ -419,17 +416,25 @@ def _file_lock(db: Path) -> threading.RLock:
         return _FILE_LOCKS.setdefault(db.resolve(), threading.RLock())
 
 
-#: What a snapshot keeps from the last one while its model stays the newest.
 #: What tells a snapshot is stale: the newest model's id, the rules, the content mark.
 Looked = tuple[str | None, tuple[tuple[Any, ...], ...], tuple[int, ...]]
 
+#: What a snapshot keeps from the last one while its model stays the newest.
+_KEPT = (
+    "model_id", "method", "fitted_at", "model", "titles", "published", "aliases", "stored",
+    "widgets",
+)  # fmt: skip
 
-def _unfitted(
-    reader: Reader, titles: Mapping[str, str], stored: StoredLists, model: Any
-) -> dict[str, Any]:
-    """The snapshot's fields for the live articles the model has no list for."""
-    articles = reader.articles(urls=[url for url in titles if url not in stored])
-    texts, times = unfitted_sources(model.index_, articles)
+
+def _unlisted(reader: Reader, titles: Mapping[str, str], stored: StoredLists) -> list[Article]:
+    """The live articles the model has no stored list for (crawled since the fit)."""
+    return reader.articles(urls=[url for url in titles if url not in stored])
+
+
+def _unfitted(model: Any, unlisted: Iterable[Article]) -> dict[str, Any]:
+    """The snapshot's fields for the ``unlisted`` articles: their words (listed from them
+    as drafts are), and their publication times beside the fitted articles'."""
+    texts, times = unfitted_sources(model.index_, unlisted)
     return {"unfitted": texts, "published": {**published_times(model), **times}}
 
 
@@ -438,12 +443,6 @@ GZIP_MIN_BYTES = 512
 # If-None-Match as RFC 9110 13.1.2 reads it ("*", weak comparison, "W/" tags), by
 # Starlette's own conditional-request check (the one its static files answer with).
 _NOT_MODIFIED = StaticFiles(check_dir=False)
-
-
-_KEPT = (
-    "model_id", "method", "fitted_at", "model", "titles", "published", "aliases", "stored",
-    "widgets",
-)  # fmt: skip
 
 
 # -- HTTP ---------------------------------------------------------------------------------
