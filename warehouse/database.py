@@ -28,6 +28,16 @@ def one_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     return row
 
 
+def sql_identifier(name: str) -> str:
+    """``name`` quoted as an SQL identifier (a table, view or database name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as an SQL string literal (a file path in COPY or ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def migrations() -> list[tuple[str, str]]:
     """The schema migrations as ``(name, sql)``, in the order they apply."""
     folder = resources.files("warehouse") / "migrations"

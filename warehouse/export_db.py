@@ -13,7 +13,13 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.database import STORAGE_VERSION, WarehouseError, opened
+from warehouse.database import (
+    STORAGE_VERSION,
+    WarehouseError,
+    opened,
+    sql_identifier,
+    sql_literal,
+)
 
 #: The name the copy is attached under while it is written.
 _COPY = "relnews_copy"
@@ -42,12 +48,14 @@ def export_db(
         raise WarehouseError(f"{target} exists already: give the copy a new file name")
     if not target.parent.is_dir():
         raise WarehouseError(f"cannot write {target}: its folder {target.parent} does not exist")
-    quoted = str(target).replace("'", "''")
     with opened(db, read_only=True) as con:
         source = _quoted_name(con)
         try:
             # READ_WRITE: a database attached to a read-only connection is read-only too.
-            con.execute(f"ATTACH '{quoted}' AS {_COPY} (READ_WRITE, STORAGE_VERSION ?)", [version])
+            con.execute(
+                f"ATTACH {sql_literal(str(target))} AS {_COPY} (READ_WRITE, STORAGE_VERSION ?)",
+                [version],
+            )
         except duckdb.InvalidInputException as error:
             if "not a known DuckDB version" not in str(error):
                 raise
@@ -83,7 +91,7 @@ def _quoted_name(con: duckdb.DuckDBPyConnection) -> str:
     """``con``'s own database name (DuckDB names it after the file), quoted for SQL."""
     row = con.execute("SELECT current_database()").fetchone()
     name = str(row[0]) if row else ""
-    return '"' + name.replace('"', '""') + '"'
+    return sql_identifier(name)
 
 
 def _storage_version(con: duckdb.DuckDBPyConnection, database: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.database import sql_identifier, sql_literal
 from warehouse.schema_doc import Relation, relations
 
 #: The metadata key of a description, in fields, schemas and the file.
@@ -32,19 +33,19 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[s
     with tempfile.TemporaryDirectory() as scratch:
         for relation in relations(con):
             target = folder / f"{relation.name}.parquet"
-            select = "SELECT * FROM " + _identifier(relation.name)
+            select = "SELECT * FROM " + sql_identifier(relation.name)
             metadata = {ARROW_SCHEMA: _arrow_schema(con, select, relation, Path(scratch))}
             if relation.comment:
                 metadata[DESCRIPTION] = relation.comment
             pairs = ", ".join(
-                f"{_literal(key)}: {_literal(value)}" for key, value in metadata.items()
+                f"{sql_literal(key)}: {sql_literal(value)}" for key, value in metadata.items()
             )
             con.execute(
-                f"COPY ({select}) TO {_literal(str(target))}"
+                f"COPY ({select}) TO {sql_literal(str(target))}"
                 f" (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{pairs}}})"
             )
             count = con.execute(
-                f"SELECT count(*) FROM read_parquet({_literal(str(target))})"
+                f"SELECT count(*) FROM read_parquet({sql_literal(str(target))})"
             ).fetchone()
             written[relation.name] = int(count[0]) if count else 0
     return written
@@ -60,7 +61,7 @@ def _arrow_schema(
     import pyarrow.parquet as pq
 
     empty = scratch / "empty.parquet"
-    con.execute(f"COPY ({select} LIMIT 0) TO {_literal(str(empty))} (FORMAT parquet)")
+    con.execute(f"COPY ({select} LIMIT 0) TO {sql_literal(str(empty))} (FORMAT parquet)")
     comments = {column.name: column.comment for column in relation.columns}
     fields = [
         # the data decides if a column is required; nullable claims nothing it may break
@@ -73,11 +74,3 @@ def _arrow_schema(
         fields, metadata={DESCRIPTION: relation.comment} if relation.comment else None
     )
     return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
