@@ -485,31 +485,31 @@ def related_lists(
         If a source is not among the articles the model was fitted on.
     """
     now = time.time() if now is None else now
-    texts = texts or {}
-    missing = [s for s in sources if s is not None and s not in model.index_ and s not in texts]
+    # The sources ranked from their words: the unfitted ones, and the draft (None).
+    drafts: dict[str | None, tuple[str, str]] = {None: (title, text)}
+    drafts.update((texts or {}).items())
+    missing = [s for s in sources if s not in model.index_ and s not in drafts]
     if missing:
         raise NotFitted(
             f"{missing[0]} is not among the articles the model was fitted on (archived "
             "since, or gone): run `relnews fit` again"
         )
     published = published_times(model) if published is None else published
-
-    def before(source: str | None) -> datetime:
-        when = published.get(source, math.nan) if source is not None else math.nan
-        return datetime.fromtimestamp(now if math.isnan(when) else when, UTC).replace(tzinfo=None)
+    times = cast("Mapping[str | None, float]", published)  # None (a draft): no time
 
     def rank(pending: list[str | None], depth: int) -> Mapping[str | None, list[Suggestion]]:
-        fitted = [s for s in pending if s is not None and s in model.index_]
+        fitted = [s for s in pending if s in model.index_]
         ranked: dict[str | None, list[Suggestion]] = (
             dict(model.recommend_all(depth, urls=fitted)) if fitted else {}
         )
         for source in pending:
-            if source is None:
-                ranked[None] = model.recommend_text(text, depth, before(None), title=title)
-            elif source not in ranked:
-                source_title, source_text = texts[source]
+            if source not in ranked:
+                # among the articles published up to it (undated, a draft: up to now)
+                when = times.get(source, math.nan)
+                before = datetime.fromtimestamp(now if math.isnan(when) else when, UTC)
+                source_title, source_text = drafts[source]
                 ranked[source] = model.recommend_text(
-                    source_text, depth, before(source), title=source_title
+                    source_text, depth, before.replace(tzinfo=None), title=source_title
                 )
         return ranked
 
@@ -520,7 +520,7 @@ def related_lists(
         rules,
         max_depth=len(model.urls_),
         published=published,
-        source_times=cast("Mapping[str | None, float]", published),  # None: no time
+        source_times=times,
         fresh_days=fresh_days,
         now=now,
         live=titles,
@@ -529,9 +529,7 @@ def related_lists(
     # no scipy (about 0.1 s of every such command).
     from .backfill import text_scores
 
-    short = [
-        s for s, ruled in lists.items() if s is not None and s in model.index_ and len(ruled) < k
-    ]
+    short = [s for s, ruled in lists.items() if s in model.index_ and len(ruled) < k]
     for source, scores in text_scores(model, cast("list[str]", short)):
         since = fresh_since(published.get(source, math.nan), fresh_days, now)
         lists[source] += _backfill(
