@@ -41,7 +41,6 @@ __all__ = [
     "light_stem",
     "load_stop_words",
     "normalize",
-    "remove_stop_words",
     "resolve_stop_words",
     "stemmer_for",
     "tokenize",
@@ -243,24 +242,6 @@ def _unspaced_tokens(word: str) -> list[str]:
     if position < len(word):
         tokens.append(word[position:])
     return tokens
-
-
-def remove_stop_words(tokens: Iterable[str], stop_words: frozenset[str]) -> list[str]:
-    """Drop the tokens found in ``stop_words``.
-
-    Parameters
-    ----------
-    tokens : iterable of str
-        Normalised tokens.
-    stop_words : frozenset of str
-        Normalised stop words, e.g. from :func:`resolve_stop_words`.
-
-    Returns
-    -------
-    list of str
-        The tokens that are not stop words, in order.
-    """
-    return [token for token in tokens if token not in stop_words]
 
 
 def light_stem(token: str) -> str:
