@@ -157,12 +157,13 @@ def _article(
         theme = text_of(anchor) or None
         theme_url = clean_url(anchor.get("href", ""), base)
     language = (root.get("lang") or "").split("-")[0].lower() or profile.language
+    body = select(root, selectors.body)  # for the text, then for its first picture
 
     return Article(
         url=key_url,
         title=title,
         lead=_first_text(root, selectors.lead),
-        body="\n\n".join(_all_texts(root, selectors.body)),
+        body="\n\n".join(text for text in map(text_of, body) if text),
         canonical_url=canonical,
         published=_date(root, selectors.published, fetched_at, profile),
         modified=_date(root, selectors.modified, fetched_at, profile),
@@ -173,7 +174,7 @@ def _article(
         sources=_all_texts(root, selectors.sources),
         theme=theme,
         theme_url=theme_url,
-        image=page_image(root, base, select(root, selectors.body) or None),
+        image=page_image(root, base, body or None),
     )
 
 
