@@ -279,7 +279,7 @@ def stemmer_for(language: str | None) -> Any | None:
     """The Snowball stemmer of ``language`` (an ISO 639-1 code), or None for a language
     without one (Japanese, Chinese, Korean...) or no language.
 
-    Its ``stemWord`` takes a lowercase word with its accents: ``"changent"`` ->
+    Its ``stemWord`` takes a lowercase word with its accents: ``"changé"`` ->
     ``"chang"``.
     """
     name = STEMMERS.get(language or "")
@@ -449,7 +449,7 @@ class TextAnalyzer:
     --------
     >>> TextAnalyzer()("L'épidémie de grippe et la fièvre des enfants")
     ['epidemie', 'grippe', 'fievre', 'enfants']
-    >>> TextAnalyzer(stem=True, language="fr")("Les hôpitaux changent, tout change")
+    >>> TextAnalyzer(stem=True, language="fr")("Les hôpitaux ont changé, tout change")
     ['hopital', 'chang', 'chang']
     """
 
