@@ -245,9 +245,10 @@ def _unspaced_tokens(word: str) -> list[str]:
 
 
 def light_stem(token: str) -> str:
-    """Strip a French or English plural ending from a normalised token: how the
-    archive's full-text search (:mod:`recommender.search`) widens a word to its plural
-    or singular forms (the recommender's analysis stems with :func:`stemmer_for`).
+    """Strip a French or English plural ending from a normalised token.
+
+    No longer used by relnews: the recommender's analysis and the archive's full-text
+    search (:mod:`recommender.search`) both stem with :func:`stemmer_for` (Snowball).
 
     Deliberately light: tokens of four characters or fewer are kept; ``-aux`` becomes
     ``-al`` (``hopitaux`` -> ``hopital``) except after ``e`` (``eaux``); a final ``s`` or
