@@ -96,9 +96,7 @@ def parse_scope(text: str) -> tuple[str, str] | None:
 def scope_matches(text: str, facts: Mapping[str, ArticleFacts]) -> list[str]:
     """The live articles (``facts``: every live article's, by URL) a scope matches."""
     scope = parse_scope(text)
-    if scope is None:
-        return []
-    return [url for url, fact in facts.items() if _scope_matches(scope, url, fact)]
+    return [] if scope is None else _scope_urls(scope, facts)
 
 
 def scope_suggestion(text: str, facts: Mapping[str, ArticleFacts]) -> str | None:
@@ -116,6 +114,11 @@ def scope_suggestion(text: str, facts: Mapping[str, ArticleFacts]) -> str | None
     folded = {name.casefold(): name for name in names}
     close = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.75)
     return f"{kind}:{folded[close[0]]}" if close else None
+
+
+def _scope_urls(scope: tuple[str, str], facts: Mapping[str, ArticleFacts]) -> list[str]:
+    """The URLs of ``facts`` (by URL) that a parsed scope matches."""
+    return [url for url, fact in facts.items() if _scope_matches(scope, url, fact)]
 
 
 def _scope_matches(scope: tuple[str, str], url: str, facts: ArticleFacts | None) -> bool:
@@ -210,8 +213,9 @@ class Rules:
             found = frozenset(
                 url
                 for target in targets
-                for url in ([target] if isinstance(target, str) else self.facts)
-                if self._holds(target, url)
+                for url in (
+                    [target] if isinstance(target, str) else _scope_urls(target, self.facts)
+                )
             )
             self._expanded[applying] = found
         return found
