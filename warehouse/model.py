@@ -40,10 +40,15 @@ class DateValue:
         return self.source == "relative-age"
 
     @property
+    def local_time(self) -> datetime:
+        """The time on the page's own clock (naive): ``value`` moved by ``utc_offset``."""
+        return self.value + timedelta(minutes=self.utc_offset or 0)
+
+    @property
     def local_day(self) -> date:
         """The day on the page's own calendar: "2024-03-05T07:30:00+08:00" is the 5th,
         though its instant in UTC is the 4th."""
-        return (self.value + timedelta(minutes=self.utc_offset or 0)).date()
+        return self.local_time.date()
 
 
 @dataclass(frozen=True)

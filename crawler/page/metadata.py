@@ -323,7 +323,7 @@ _PRECISION_RANK = {"exact": 0, "day": 1, "month": 2, "year": 3}
 
 def _truncate(date: DateValue, precision: str) -> datetime:
     """The date on the page's own calendar, cut to ``precision``."""
-    value = date.value + timedelta(minutes=date.utc_offset or 0)
+    value = date.local_time
     if precision == "year":
         return datetime(value.year, 1, 1)
     if precision == "month":
