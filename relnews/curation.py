@@ -275,18 +275,14 @@ class Curation:
         self, action: str, source: str, target: str, note: str | None = None
     ) -> dict[str, Any]:
         """Pin, unpin, block or unblock through the same job as the command line, then
-        take the change in at once (the next request sees it). A pin that a block keeps
+        take the change in at once (the next request sees it). The job finds each side's
+        article under any spelling, as the command line's does. A pin that a block keeps
         out of the list says so (``shadowed``)."""
         from relnews import jobs
 
         rule, adding = _ACTIONS.get(action, (None, False))
         if rule is None:
             raise RequestError(400, "action must be pin, unpin, block or unblock")
-        snapshot = self.service.snapshot
-        source, target = (
-            side if side == ANY_SOURCE or _scoped(side) else snapshot.resolve(side) or side
-            for side in (source, target)
-        )
         service = self.service
         try:
             with service._lock:
