@@ -88,12 +88,8 @@ def _fts_string(text: str) -> str:
 @cache
 def _stemmers() -> tuple[Any, ...]:
     """The Snowball stemmers of the languages searched (those of the fallback stop words:
-    French and English); none when PyStemmer is missing (words are then taken as typed)."""
-    try:
-        found = [stemmer_for(language) for language in FALLBACK_STOP_WORDS.split("+")]
-    except ImportError:
-        return ()
-    return tuple(stemmer for stemmer in found if stemmer is not None)
+    French and English)."""
+    return tuple(stemmer_for(language) for language in FALLBACK_STOP_WORDS.split("+"))
 
 
 def _word_forms(word: str, terms: Callable[[str], list[str]] | None) -> list[str]:
