@@ -51,8 +51,10 @@ from relnews.widgets import age_text, date_iso, date_text, package_template
 from relnews.words import words_for
 from warehouse import Reader, WarehouseError
 
-#: Entries per work queue.
+#: Entries per work queue, by default and at most (the queues are made this long once
+#: per snapshot; a request takes the first ``limit``).
 QUEUE_LENGTH = 20
+MAX_QUEUE_LENGTH = 100
 #: The length of relnews's list on the page (and in the queues' overlap).
 VIEW_K = 10
 #: What the page may load: its own script and style sheet, nothing inline, nothing else.
@@ -150,8 +152,11 @@ class Curation:
     def queues(self, length: int = QUEUE_LENGTH) -> dict[str, list[dict[str, Any]]]:
         """The three work queues (see the module's docstring), at most ``length`` each."""
         index = self.index()
-        if index.queues is not None and all(len(q) <= length for q in index.queues.values()):
-            return index.queues
+        if index.queues is None:
+            index.queues = self._queues(index, MAX_QUEUE_LENGTH)
+        return {name: queue[:length] for name, queue in index.queues.items()}
+
+    def _queues(self, index: _Index, length: int) -> dict[str, list[dict[str, Any]]]:
         snapshot = index.snapshot
         facts = snapshot.widgets.facts
 
@@ -175,15 +180,12 @@ class Curation:
         differ = []
         for _, size, source, shared in overlaps[:length]:
             differ.append({**self.entry(source, index), "shared": shared, "block": -size})
-        queues = {
+        no_block = [url for url in listed if url not in index.blocks][:length]
+        return {
             "newest": [self.entry(url, index) for url in live[:length]],
             "differ": differ,
-            "no_block": [self.entry(url, index) for url in listed if url not in index.blocks][
-                :length
-            ],
+            "no_block": [self.entry(url, index) for url in no_block],
         }
-        index.queues = queues
-        return queues
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Archived articles whose title or URL holds every word of ``query`` (case and
@@ -410,8 +412,8 @@ def curation_routes(
 
     async def queues(request: Request) -> Response:
         length = _number(request.query_params, "limit", int, QUEUE_LENGTH)
-        if not 1 <= length <= 100:
-            raise RequestError(400, "limit must be between 1 and 100")
+        if not 1 <= length <= MAX_QUEUE_LENGTH:
+            raise RequestError(400, f"limit must be between 1 and {MAX_QUEUE_LENGTH}")
         return _json(await run_in_threadpool(curation.queues, length))
 
     async def search(request: Request) -> Response:
