@@ -173,3 +173,17 @@ def test_models_saved_before_the_stemmers_load_or_refuse_clearly(tmp_path, monke
     )
     with pytest.raises(WarehouseError, match="former plural stemming.*relnews fit"):
         read_model(tmp_path / "old-stemmed.joblib")
+
+
+def test_a_text_analysed_when_the_vocabulary_fills_up_keeps_its_terms(monkeypatch):
+    # A long-running server meets new words forever: the memory of analysed words is
+    # cleared when full, and the text being analysed at that moment keeps every term.
+    from recommender.models import text as text_module
+
+    monkeypatch.setattr(text_module._Vocabulary, "MAX_TOKENS", 5)
+    analyzer = TextAnalyzer(language="fr", stem=True, stop_words="fr")
+    first = analyzer("Les vaccins protègent les enfants")
+    assert analyzer("Les vaccins protègent les enfants et les adultes âgés chaque hiver") == [
+        *first,
+        *analyzer("adultes âgés chaque hiver"),
+    ]

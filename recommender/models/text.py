@@ -403,22 +403,36 @@ class _Vocabulary:
         self.terms: dict[str, str | None] = {}
         self.words: dict[str, str] = {}
 
-    def learn(self, tokens: list[str]) -> None:
-        """Analyse the tokens not seen yet."""
-        if len(self.terms) + len(tokens) > self.MAX_TOKENS:
-            self.terms.clear()
-        words = self.words
+    def analyse(self, tokens: list[str]) -> list[str]:
+        """The tokens' terms, stop words left out, analysing the tokens not seen yet.
+
+        Each token's term is taken as it is found or made, never looked up again after
+        the memory may have been cleared (by this call, or by another thread's)."""
+        terms = self.terms
+        if len(terms) + len(tokens) > self.MAX_TOKENS:
+            terms.clear()
+        found: list[str] = []
         for token in tokens:
-            word = fold_accents(token)
-            if word in self.stop_words:
-                self.terms[token] = None
-                continue
-            # Stem the word as written (the algorithms read accents: "ações"), then fold.
-            term = fold_accents(self.stemmer.stemWord(token)) if self.stemmer else word
-            self.terms[token] = term
-            known = words.get(term)
-            if known is None or (len(word), word) < (len(known), known):
-                words[term] = word
+            try:
+                term = terms[token]
+            except KeyError:
+                term = terms[token] = self._term(token)
+            if term is not None:
+                found.append(term)
+        return found
+
+    def _term(self, token: str) -> str | None:
+        """What one token becomes: None for a stop word, else its folded stem (and the
+        shortest word seen for that stem is kept, to show readers)."""
+        word = fold_accents(token)
+        if word in self.stop_words:
+            return None
+        # Stem the word as written (the algorithms read accents: "ações"), then fold.
+        term = fold_accents(self.stemmer.stemWord(token)) if self.stemmer else word
+        known = self.words.get(term)
+        if known is None or (len(word), word) < (len(known), known):
+            self.words[term] = word
+        return term
 
 
 @cache
@@ -507,8 +521,7 @@ class TextAnalyzer:
         try:  # one pass when every word was seen before: most texts of a corpus
             return [term for token in tokens if (term := terms[token]) is not None]
         except KeyError:
-            vocabulary.learn([token for token in tokens if token not in terms])
-            return [term for token in tokens if (term := terms[token]) is not None]
+            return vocabulary.analyse(tokens)
 
     def _vocabulary(self) -> _Vocabulary:
         params = (self.stop_words, self.stem, self.language)
