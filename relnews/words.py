@@ -35,8 +35,3 @@ def words_for(code: str | None) -> dict[str, str]:
     tables = _tables()
     code = ALIASES.get(code or "", code or "")
     return tables.get(code) or tables[DEFAULT_LANGUAGE]
-
-
-def knows(code: str | None) -> bool:
-    """Whether the words are written in ``code``."""
-    return ALIASES.get(code or "", code or "") in _tables()
