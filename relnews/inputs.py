@@ -28,6 +28,11 @@ def utf8_text(data: bytes, where: str, hint: str | None = None) -> str:
         ) from error
 
 
+def stdin_text(hint: str | None = None) -> str:
+    """Standard input's text, read whole as :func:`utf8_text`."""
+    return utf8_text(sys.stdin.buffer.read(), "standard input", hint)
+
+
 class TextFile(click.ParamType):
     """A UTF-8 text file's content, or standard input's for ``-``."""
 
@@ -38,7 +43,7 @@ class TextFile(click.ParamType):
             return str(value)
         hint = param.get_error_hint(ctx) if param is not None and ctx is not None else None
         if value == STDIN:
-            return utf8_text(sys.stdin.buffer.read(), "standard input", hint)
+            return stdin_text(hint)
         try:
             data = Path(value).read_bytes()
         except OSError as error:

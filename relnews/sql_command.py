@@ -3,13 +3,12 @@ and its statements' rows printed as each statement ends."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 import duckdb
 
-from relnews.inputs import STDIN, utf8_text
+from relnews.inputs import STDIN, stdin_text, utf8_text
 from relnews.output import format_results, terminal_safe
 from warehouse import connect
 from warehouse.sql_script import EmptyScript, Rendering, run_script
@@ -24,13 +23,10 @@ def read_script(query: str | None, file: Path | None) -> str:
         raise click.UsageError("give a QUERY, --file FILE, or - to read standard input")
     if file is None and query != STDIN:
         return str(query)
-    data: bytes
     if query == STDIN or str(file) == STDIN:
-        data, where, hint = sys.stdin.buffer.read(), "standard input", "QUERY"
-    else:
-        assert file is not None
-        data, where, hint = file.read_bytes(), str(file), "--file"
-    return utf8_text(data, where, hint)
+        return stdin_text("QUERY")
+    assert file is not None
+    return utf8_text(file.read_bytes(), str(file), "--file")
 
 
 def echo_script(script: str, db: Path, fmt: str, wait: float, timeout: float, unsafe: bool) -> None:
