@@ -113,7 +113,8 @@ class Snapshot:
     rules_rows: tuple[tuple[Any, ...], ...]
     rules: Rules
     loaded_at: str
-    # Articles crawled since the fit: (title, text), listed from their words as drafts.
+    # Articles crawled since the fit, none in ``stored``: (title, text), listed from their
+    # words as drafts.
     unfitted: dict[str, tuple[str, str]] = field(default_factory=dict)
     # What the archive held when read (versions, gone articles, aliases): see _looked_at.
     content_mark: tuple[int, ...] = ()
@@ -160,9 +161,9 @@ class Snapshot:
             fresh_since=since,
             live=self.titles,
         )
-        # Ask the model: for an article crawled since the fit (from its words), or when
-        # the rules or the window leave the stored list short of k.
-        unfitted = source in self.unfitted and source not in self.stored
+        # Ask the model: for an article crawled since the fit (from its words: it has no
+        # stored list), or when the rules or the window leave the stored list short of k.
+        unfitted = source in self.unfitted
         short = len(ruled) < k and len(ruled) < len(self.titles) - 1
         if unfitted or (short and source in self.model.index_):
             return related_lists(
