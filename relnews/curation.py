@@ -136,10 +136,10 @@ class Curation:
     def entry(self, url: str, index: _Index | None = None) -> dict[str, Any]:
         """An article as a line of a queue or of the search: title, URL, its date."""
         snapshot = self.service.snapshot
-        fact = snapshot.widgets.facts.get(url)
+        fact = snapshot.facts(url)
         language = self.language()
         entry: dict[str, Any] = {"url": url, "title": snapshot.titles.get(url, "")}
-        if fact is not None and fact.published is not None:
+        if fact.published is not None:
             entry["date"] = date_text(fact.published, fact.precision, language)
             entry["date_iso"] = date_iso(fact.published, fact.precision)
             entry["date_kind"] = "published"
