@@ -7,7 +7,7 @@ logic lives in those packages. The command line calls these.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,15 @@ from recommender.rules import (
 )
 from relnews.errors import JobError, NotInArchive
 from relnews.exit_codes import EXIT_OF_STATUS, EXIT_OK, EXIT_PARTIAL
-from warehouse import ArchiveLock, QueryResult, Reader, WarehouseError, Writer, opened
+from warehouse import (
+    ArchiveLock,
+    Article,
+    QueryResult,
+    Reader,
+    WarehouseError,
+    Writer,
+    opened,
+)
 
 if TYPE_CHECKING:  # scikit-learn and Scrapy load only in the jobs that need them
     from crawler.run import CrawlSummary
@@ -152,14 +160,12 @@ def list_new_articles(db: str | Path, k: int = 10) -> int:
         model_id = reader.latest_model_id()
         if model_id is None:
             return 0
-        stored = reader.stored_lists(model_id)
         titles = reader.live_titles()
-        new = reader.articles(urls=[url for url in titles if url not in stored])
+        new = unlisted_articles(reader, titles, reader.stored_lists(model_id))
     _, model = load_model(db)
-    texts, times = unfitted_sources(model.index_, new)
+    texts, published = from_words(model, new)
     if not texts:
         return 0
-    published = {**published_times(model), **times}
     empty = Rules.from_rows(())  # rules apply when a list is shown, not when it is stored
     lists = related_lists(model, list(texts), k, empty, titles, published=published, texts=texts)
     rows = [
@@ -170,6 +176,23 @@ def list_new_articles(db: str | Path, k: int = 10) -> int:
     with opened(db) as con:
         Writer(con).add_recommendations(model_id, rows)
     return len(texts)
+
+
+def unlisted_articles(
+    reader: Reader, titles: Iterable[str], stored: Container[str]
+) -> list[Article]:
+    """The live articles (``titles``) without a list in ``stored``: crawled since the fit."""
+    return reader.articles(urls=[url for url in titles if url not in stored])
+
+
+def from_words(
+    model: Any, articles: Iterable[Article]
+) -> tuple[dict[str, tuple[str, str]], dict[str, float]]:
+    """Those of ``articles`` the model was not fitted on, as :func:`related_lists` ranks
+    them from their words (``texts=``), and the publication times it needs (``published=``):
+    the fitted articles' and theirs."""
+    texts, times = unfitted_sources(model.index_, articles)
+    return texts, {**published_times(model), **times}
 
 
 def _all_lists(
@@ -222,8 +245,7 @@ def recommend(
         source = reader.articles(urls=[resolved])
     _, model = load_model(db)
     # An article crawled since the fit is ranked from its archived words, as a draft.
-    texts, times = unfitted_sources(model.index_, source)
-    published = {**published_times(model), **times}
+    texts, published = from_words(model, source)
     return related_lists(
         model,
         [resolved],

@@ -48,18 +48,17 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
 from crawler.page.urls import url_spellings
-from recommender.candidates import unfitted_sources
 from recommender.persistence import model_file, read_model
 from recommender.rules import (
     RelatedArticle,
     Rules,
     apply_rules,
     fresh_since,
-    published_times,
     related_lists,
     shown,
 )
 from recommender.suggestion import Suggestion
+from relnews.jobs import from_words, unlisted_articles
 from relnews.output import item_json, json_for_html, terminal_safe
 from relnews.widgets import ItemFacts, Widgets
 from warehouse import Article, Reader, WarehouseError, connect
@@ -247,7 +246,7 @@ class RelatedService:
                     "titles": titles,
                     "aliases": reader.aliases(),
                     "widgets": Widgets.from_reader(reader, self.templates),
-                    **_unfitted(current.model, _unlisted(reader, titles, current.stored)),
+                    **_unfitted(current.model, unlisted_articles(reader, titles, current.stored)),
                 }
             return lambda: Snapshot(
                 **kept,
@@ -273,7 +272,7 @@ class RelatedService:
             "loaded_at": now,
             "content_mark": mark,
         }
-        unlisted = _unlisted(reader, titles, stored)  # read now, the model comes later
+        unlisted = unlisted_articles(reader, titles, stored)  # read now, the model comes later
 
         def build() -> Snapshot:
             model = read_model(path)
@@ -427,16 +426,11 @@ _KEPT = (
 )  # fmt: skip
 
 
-def _unlisted(reader: Reader, titles: Mapping[str, str], stored: StoredLists) -> list[Article]:
-    """The live articles the model has no stored list for (crawled since the fit)."""
-    return reader.articles(urls=[url for url in titles if url not in stored])
-
-
 def _unfitted(model: Any, unlisted: Iterable[Article]) -> dict[str, Any]:
     """The snapshot's fields for the ``unlisted`` articles: their words (listed from them
     as drafts are), and their publication times beside the fitted articles'."""
-    texts, times = unfitted_sources(model.index_, unlisted)
-    return {"unfitted": texts, "published": {**published_times(model), **times}}
+    texts, published = from_words(model, unlisted)
+    return {"unfitted": texts, "published": published}
 
 
 #: Answers shorter than this are sent as they are (gzip would barely shrink them).
