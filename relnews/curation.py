@@ -167,7 +167,7 @@ class Curation:
             return published or index.first_seen.get(url) or datetime.min
 
         live = sorted(snapshot.titles, key=lambda url: (newest(url), url), reverse=True)
-        listed = [url for url in live if url in snapshot.model.index_ or url in snapshot.stored]
+        listed = [url for url in live if snapshot.has_list(url)]
         overlaps = []
         for source, block in index.blocks.items():
             if source not in snapshot.titles:
@@ -220,9 +220,7 @@ class Curation:
         language = self.language()
         now = datetime.now(UTC).replace(tzinfo=None)
         archived_at = block[0]["archived_at"] if block else None
-        suggestions = (
-            snapshot.related(resolved, k, None) if resolved in snapshot.model.index_ else []
-        )
+        suggestions = snapshot.related(resolved, k, None) if snapshot.has_list(resolved) else []
         lists_with = self.index().lists_with
         in_block = {row["url"] for row in block}
         blocked = snapshot.rules.blocks_for(resolved)

@@ -126,6 +126,11 @@ class Snapshot:
         digest = zlib.crc32(repr((self.rules_rows, self.content_mark)).encode("utf-8"))
         return f"{self.model_id[:16]}-{digest:08x}"
 
+    def has_list(self, url: str) -> bool:
+        """Whether an archived article gets a list: the model was fitted on it, a list
+        was stored for it, or it was crawled since the fit (listed from its words)."""
+        return url in self.model.index_ or url in self.stored or url in self.unfitted
+
     def facts(self, url: str) -> ItemFacts:
         """What an answer says of an article beside its title (date, excerpt, image...)."""
         return self.widgets.facts.get(url) or ItemFacts()
@@ -362,11 +367,7 @@ class RelatedService:
         resolved = snapshot.resolve(url)
         if resolved is None:
             raise RequestError(404, f"{url} is not archived")
-        if (
-            resolved not in snapshot.model.index_
-            and resolved not in snapshot.stored
-            and resolved not in snapshot.unfitted
-        ):
+        if not snapshot.has_list(resolved):
             raise RequestError(404, f"{resolved} is gone from the archive")
         items = snapshot.related(resolved, k, fresh_days)
         if html:

@@ -115,6 +115,12 @@ def test_an_article_crawled_after_the_fit_gets_a_list_at_once(archive, served):
     shown = run_relnews("recommend", today.url, "-k", "5", "--format", "json",
                         "--db", str(archive["db"]))  # fmt: skip
     assert [item["url"] for item in json.loads(shown.stdout)] == [i["url"] for i in items]
+    # the curation page shows the same list for it, and the newest queue lists it first
+    query = urllib.parse.urlencode({"url": today.url})
+    view = json.loads(call(f"{served.url}api/article?{query}")[2])
+    assert [item["url"] for item in view["relnews"][:5]] == [i["url"] for i in items]
+    queues = json.loads(call(f"{served.url}api/queues")[2])
+    assert queues["newest"][0]["url"] == today.url
 
 
 def test_an_article_crawled_while_the_server_runs_is_answered_after_its_next_look(archive, served):
