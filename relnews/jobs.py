@@ -161,7 +161,7 @@ def list_new_articles(db: str | Path, k: int = 10) -> int:
         if model_id is None:
             return 0
         titles = reader.live_titles()
-        new = unlisted_articles(reader, titles, reader.stored_lists(model_id))
+        new = unlisted_articles(reader, titles, reader.listed_sources(model_id))
     _, model = load_model(db)
     texts, published = from_words(model, new)
     if not texts:

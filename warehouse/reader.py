@@ -320,6 +320,13 @@ class Reader:
             return {}
         return {"method": row[0], "fitted_at": row[1], "n_articles": row[2]}
 
+    def listed_sources(self, model_id: str) -> set[str]:
+        """The articles a model has a stored list for (not the lists themselves)."""
+        rows = self.con.execute(
+            "SELECT DISTINCT source_url FROM recommendations WHERE model_id = ?", [model_id]
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def stored_lists(self, model_id: str) -> StoredLists:
         """Every stored list of a model, column by column (one fetch: a dict of tuples
         per row takes six times longer on a big archive)."""
