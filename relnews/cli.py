@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from crawler.page.urls import site_entry
 from crawler.profiles import ProfileError, SiteProfile, builtin_profiles, load_profile, profile_for
 from recommender.rules import ANY_SOURCE, NotFitted, RuleError
 from relnews.config import NameOrFile, default_map, find_config, load_config
@@ -297,7 +298,7 @@ def _crawl_profile(name: str | None, urls: tuple[str, ...], quiet: bool) -> Site
     if name:
         return load_profile(name)
     profile = profile_for(urls)
-    if not quiet and urls:
+    if not quiet and urls and site_entry(urls[0]) is not None:  # a bad URL: its error alone
         click.echo(
             f"profile: {profile.name} (chosen for {terminal_safe(urls[0])}; --profile sets one)",
             err=True,
